@@ -1,0 +1,35 @@
+/*
+ * fileio.h — file I/O helpers that never leave half-written files behind.
+ *
+ * fio_write_atomic() replaces a file by temp file + fsync + rename + fsync of
+ * the directory: after a crash the path holds either the old or the new bytes.
+ * Every function returns 0 or a negative errno and retries EINTR itself.
+ * All descriptors are opened with O_CLOEXEC.
+ */
+#ifndef CERTSRV_COMMON_FILEIO_H
+#define CERTSRV_COMMON_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write all of data to fd (loops over short writes). */
+int fio_write_full(int fd, const void *data, size_t len);
+/* Read up to len bytes; *got is what was read (less only at end of file). */
+int fio_read_full(int fd, void *data, size_t len, size_t *got);
+int fio_pread_full(int fd, void *data, size_t len, off_t off, size_t *got);
+/* Atomically replace path with data, file mode `mode`. */
+int fio_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Read a whole file of at most max bytes into *out (malloc'd, NUL-terminated
+ * one past the end; caller frees). -EFBIG if larger than max. */
+int fio_read_all(const char *path, size_t max, uint8_t **out, size_t *len);
+/* fsync the directory that holds path (dirname of path). */
+int fio_fsync_parent(const char *path);
+int fio_fsync_dir(const char *dir);
+/* mkdir -p with mode for created components; existing dirs are fine. */
+int fio_mkdirs(const char *path, mode_t mode);
+/* Join dir and name into a malloc'd path (caller frees); NULL on OOM. */
+char *fio_join(const char *dir, const char *name);
+int fio_exists(const char *path);
+
+#endif

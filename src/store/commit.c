@@ -1,0 +1,497 @@
+/*
+ * commit.c — the commit thread: group commit into SQLite + the redo log,
+ * and checkpoints. See commit.h for the protocol and its guarantees.
+ */
+#include "store/commit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "store/ckpt.h"
+
+#define DEFAULT_MAX_BATCH 512
+
+struct op {
+	commit_fn fn;        /* NULL: a checkpoint request */
+	void *arg;
+	int result;
+	int done;
+	struct op *next;
+};
+
+struct commit {
+	sqlite3 *db;
+	struct redo_writer *w;
+	struct commit_config cfg;
+	char *logdir;
+	char *ckpt_path;
+	char *wal_path;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;     /* the thread waits here for work */
+	pthread_cond_t done;     /* callers wait here for their op */
+	struct op *head, *tail;
+	int stopping;
+	int failed;              /* sticky: 0 or the error */
+
+	/* Owned by the thread; read by stats under lock. */
+	uint64_t applied_lsn;
+	uint64_t checkpoint_lsn;
+	uint64_t last_checkpoint_ms;
+	uint64_t batches;
+	uint64_t operations;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t
+now_us_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int
+commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
+		      const uint8_t lineage[REDO_LINEAGE_LEN], uint64_t lsn,
+		      uint32_t generation)
+{
+	struct ckpt c;
+	int rc, nlog = 0, nckpt = 0;
+
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				       &nlog, &nckpt);
+	if (rc == SQLITE_BUSY)
+		return CS_E_BUSY;
+	if (rc != SQLITE_OK)
+		return db_error(rc);
+	memset(&c, 0, sizeof(c));
+	c.lsn = lsn;
+	c.generation = generation;
+	memcpy(c.lineage, lineage, REDO_LINEAGE_LEN);
+	c.time_us = now_us_wall();
+	return ckpt_write(ckpt_path, &c);
+}
+
+/* Circular logging: delete every generation below the current one whose
+ * records are all at or below the checkpoint (I7). */
+static int
+delete_checkpointed_generations(struct commit *c)
+{
+	char path[4096];
+	struct redo_reader *r = NULL;
+	struct redo_file_hdr h;
+	uint32_t *gens = NULL, cur = redo_writer_generation(c->w);
+	size_t n = 0, i;
+	int rv;
+
+	rv = redo_list_generations(c->logdir, &gens, &n);
+	if (rv < 0)
+		return rv;
+	for (i = 0; i + 1 < n && gens[i + 1] <= cur; i++) {
+		/* Records of gens[i] end right before the first of gens[i+1]. */
+		rv = redo_path(c->logdir, gens[i + 1], path, sizeof(path));
+		if (rv == 0)
+			rv = redo_reader_open(path, &r, &h);
+		redo_reader_close(r);
+		r = NULL;
+		if (rv < 0 || h.first_lsn - 1 > c->checkpoint_lsn)
+			break;
+		rv = redo_path(c->logdir, gens[i], path, sizeof(path));
+		if (rv == 0 && unlink(path) < 0)
+			rv = -errno;
+		if (rv < 0)
+			break;
+	}
+	free(gens);
+	if (rv == 0)
+		rv = fio_fsync_dir(c->logdir);
+	return rv;
+}
+
+/* A checkpoint on the commit thread. */
+static int
+run_checkpoint(struct commit *c)
+{
+	int r;
+
+	r = commit_checkpoint_now(c->db, c->ckpt_path, c->cfg.lineage,
+				  c->applied_lsn, redo_writer_generation(c->w));
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	c->checkpoint_lsn = c->applied_lsn;
+	pthread_mutex_unlock(&c->lock);
+	c->last_checkpoint_ms = now_ms();
+	if (c->cfg.circular)
+		r = delete_checkpointed_generations(c);
+	return r;
+}
+
+static int
+wal_too_big(const struct commit *c)
+{
+	struct stat st;
+
+	return stat(c->wal_path, &st) == 0 &&
+	       (uint64_t)st.st_size > c->cfg.checkpoint_wal_bytes;
+}
+
+static void
+maybe_checkpoint(struct commit *c)
+{
+	if (c->applied_lsn == c->checkpoint_lsn)
+		return;
+	if (now_ms() - c->last_checkpoint_ms < c->cfg.checkpoint_interval_ms &&
+	    !wal_too_big(c))
+		return;
+	/* A busy checkpoint is simply retried later. */
+	(void)run_checkpoint(c);
+}
+
+static int
+session_filter(void *ctx, const char *table)
+{
+	(void)ctx;
+	return strcmp(table, "meta") != 0;
+}
+
+/* Run one operation inside its own savepoint. */
+static void
+apply_op(struct commit *c, struct op *o)
+{
+	o->result = db_exec(c->db, "SAVEPOINT op");
+	if (o->result < 0)
+		return;
+	o->result = o->fn(c->db, o->arg);
+	if (o->result < 0)
+		(void)db_exec(c->db, "ROLLBACK TO op");
+	(void)db_exec(c->db, "RELEASE op");
+}
+
+/* Log the batch's changeset and commit. 0, or the error that must fail the
+ * whole batch (and, for log/commit errors, the thread). */
+static int
+log_and_commit(struct commit *c, sqlite3_session *s)
+{
+	void *cs = NULL;
+	int n = 0, r;
+	uint64_t lsn = redo_writer_next_lsn(c->w), got = 0;
+
+	r = db_error(sqlite3session_changeset(s, &n, &cs));
+	if (r < 0)
+		goto out;
+	if (n == 0) {           /* nothing changed: nothing to log */
+		r = db_exec(c->db, "COMMIT");
+		goto out;
+	}
+	r = db_meta_set_u64(c->db, "applied_lsn", lsn);
+	if (r < 0)
+		goto out;
+	r = redo_append(c->w, REDO_CHANGESET, now_us_wall(), cs, (size_t)n, &got);
+	if (r == 0 && got != lsn)
+		r = CS_E_INTERNAL;
+	if (r < 0) {
+		c->failed = r < 0 && r != CS_E_INTERNAL ? CS_E_FAILED_STATE : r;
+		goto out;
+	}
+	r = db_exec(c->db, "COMMIT");
+	if (r < 0) {
+		/* The record is durable but the database refused it: only a
+		 * restart (recovery replays the record) can reconcile them. */
+		c->failed = r;
+		goto out;
+	}
+	c->applied_lsn = lsn;
+out:
+	sqlite3_free(cs);
+	return r;
+}
+
+static int
+run_batch(struct commit *c, struct op *batch)
+{
+	sqlite3_session *s = NULL;
+	struct op *o;
+	int r, any_ok = 0;
+
+	r = db_exec(c->db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = db_error(sqlite3session_create(c->db, "main", &s));
+	if (r == 0) {
+		sqlite3session_table_filter(s, session_filter, NULL);
+		r = db_error(sqlite3session_attach(s, NULL));
+	}
+	if (r < 0)
+		goto fail;
+	for (o = batch; o; o = o->next) {
+		apply_op(c, o);
+		any_ok |= o->result == 0;
+	}
+	if (!any_ok) {
+		r = db_exec(c->db, "ROLLBACK");
+		goto out;
+	}
+	r = log_and_commit(c, s);
+	if (r == 0)
+		goto out;
+fail:
+	(void)db_exec(c->db, "ROLLBACK");
+out:
+	sqlite3session_delete(s);
+	return r;
+}
+
+/* Take up to max_batch queued operations (checkpoint requests stop the
+ * batch so they run between batches). Caller holds the lock. */
+static struct op *
+take_batch(struct commit *c)
+{
+	struct op *first = c->head, *o = first, *last = NULL;
+	size_t n = 0;
+
+	if (!first)
+		return NULL;
+	if (!first->fn) {
+		c->head = first->next;
+		first->next = NULL;
+		goto out;
+	}
+	while (o && o->fn && n < c->cfg.max_batch) {
+		last = o;
+		o = o->next;
+		n++;
+	}
+	last->next = NULL;
+	c->head = o;
+out:
+	if (!c->head)
+		c->tail = NULL;
+	return first;
+}
+
+static void
+finish_batch(struct commit *c, struct op *batch, int batch_error)
+{
+	struct op *o, *next;
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (o = batch; o; o = next) {
+		next = o->next;
+		if (batch_error < 0 && o->result == 0)
+			o->result = c->failed ? CS_E_FAILED_STATE : batch_error;
+		o->done = 1;
+		n++;
+	}
+	c->batches++;
+	c->operations += n;
+	pthread_cond_broadcast(&c->done);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void
+process(struct commit *c, struct op *batch)
+{
+	int r;
+
+	if (c->failed) {
+		r = CS_E_FAILED_STATE;
+	} else if (!batch->fn) {
+		r = run_checkpoint(c);
+		batch->result = r;
+	} else {
+		r = run_batch(c, batch);
+	}
+	finish_batch(c, batch, r);
+}
+
+static void *
+commit_main(void *arg)
+{
+	struct commit *c = arg;
+	struct op *batch;
+	struct timespec until;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		batch = take_batch(c);
+		if (!batch && c->stopping)
+			break;
+		if (!batch) {
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&c->wake, &c->lock, &until);
+			if (!c->head && !c->failed) {
+				pthread_mutex_unlock(&c->lock);
+				maybe_checkpoint(c);
+				pthread_mutex_lock(&c->lock);
+			}
+			continue;
+		}
+		pthread_mutex_unlock(&c->lock);
+		process(c, batch);
+		if (!c->failed)
+			maybe_checkpoint(c);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static int
+enqueue_and_wait(struct commit *c, struct op *o)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->stopping) {
+		pthread_mutex_unlock(&c->lock);
+		return CS_E_SHUTDOWN;
+	}
+	if (c->tail)
+		c->tail->next = o;
+	else
+		c->head = o;
+	c->tail = o;
+	pthread_cond_signal(&c->wake);
+	while (!o->done)
+		pthread_cond_wait(&c->done, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	return o->result;
+}
+
+int
+commit_run(struct commit *c, commit_fn fn, void *arg)
+{
+	struct op o = { .fn = fn, .arg = arg };
+
+	return enqueue_and_wait(c, &o);
+}
+
+int
+commit_checkpoint(struct commit *c)
+{
+	struct op o = { .fn = NULL };
+
+	return enqueue_and_wait(c, &o);
+}
+
+void
+commit_get_stats(struct commit *c, struct commit_stats *st)
+{
+	pthread_mutex_lock(&c->lock);
+	st->applied_lsn = c->applied_lsn;
+	st->checkpoint_lsn = c->checkpoint_lsn;
+	st->generation = redo_writer_generation(c->w);
+	st->batches = c->batches;
+	st->operations = c->operations;
+	st->failed = c->failed;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void
+commit_free(struct commit *c)
+{
+	db_close(c->db);
+	redo_writer_close(c->w);
+	free(c->logdir);
+	free(c->ckpt_path);
+	free(c->wal_path);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->wake);
+	pthread_cond_destroy(&c->done);
+	free(c);
+}
+
+static int
+init_conds(struct commit *c)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	r = -pthread_cond_init(&c->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (r == 0)
+		r = -pthread_cond_init(&c->done, NULL);
+	return r;
+}
+
+int
+commit_start(sqlite3 *db, struct redo_writer *w, uint64_t checkpoint_lsn,
+	     const struct commit_config *cfg, struct commit **out)
+{
+	struct commit *c;
+	uint64_t applied = 0;
+	int r;
+
+	*out = NULL;
+	r = db_meta_get_u64(db, "applied_lsn", &applied);
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cfg = *cfg;
+	if (!c->cfg.max_batch)
+		c->cfg.max_batch = DEFAULT_MAX_BATCH;
+	c->logdir = strdup(cfg->logdir);
+	c->ckpt_path = strdup(cfg->ckpt_path);
+	c->wal_path = NULL;
+	if (asprintf(&c->wal_path, "%s-wal", sqlite3_db_filename(db, "main")) < 0)
+		c->wal_path = NULL;
+	c->cfg.logdir = c->logdir;
+	c->cfg.ckpt_path = c->ckpt_path;
+	c->applied_lsn = applied;
+	c->checkpoint_lsn = checkpoint_lsn;
+	c->last_checkpoint_ms = now_ms();
+	c->db = db;
+	c->w = w;
+	r = init_conds(c);
+	if (r == 0 && (!c->logdir || !c->ckpt_path || !c->wal_path))
+		r = -ENOMEM;
+	if (r == 0)
+		r = -pthread_create(&c->thread, NULL, commit_main, c);
+	if (r < 0) {
+		c->db = NULL;   /* ownership passes only on success */
+		c->w = NULL;
+		commit_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+commit_stop(struct commit *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	if (!c->failed && c->applied_lsn != c->checkpoint_lsn)
+		(void)run_checkpoint(c);
+	commit_free(c);
+}
