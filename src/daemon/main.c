@@ -1,0 +1,344 @@
+/*
+ * main.c — certsrvd: the certificate authority service.
+ *
+ * Start-up order: take the data directory's lock (one daemon per directory),
+ * read the configuration, recover the store (replay the redo log past the
+ * database), load the CA key and certificate, start the commit thread, listen.
+ * Shutdown (SIGTERM, SIGINT or a shutdown request): stop accepting, let
+ * requests in flight finish, checkpoint, exit 0. Logs go to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "daemon/server.h"
+
+static void
+logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("certsrvd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: certsrvd [--data-dir DIR]\n"
+		   "Runs the certificate authority of DIR in the foreground\n"
+		   "(default: $CERTSRV_DATA_DIR, else %s).\n",
+		CERTSRV_DEFAULT_DATA_DIR);
+}
+
+/* Take DATADIR/run/certsrvd.lock; the fd stays open (and locked) for the
+ * life of the process. */
+static int
+take_lock(const char *datadir, int *lock_fd)
+{
+	char *run = fio_join(datadir, "run"), *path = fio_join(datadir,
+							      "run/certsrvd.lock");
+	char pid[32] = "";
+	ssize_t n;
+	int fd = -1, r = 0;
+
+	if (!run || !path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = fio_mkdirs(run, 0755);
+	if (r < 0) {
+		logmsg("%s: %s", run, cs_strerror(r));
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		logmsg("%s: %s", path, cs_strerror(r));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		logmsg("another certsrvd (pid %s) is already running on %s",
+		       pid[0] ? pid : "?", datadir);
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+		r = -errno;
+out:
+	free(run);
+	free(path);
+	*lock_fd = fd;
+	return r;
+}
+
+static const char *
+describe_key(EVP_PKEY *key, char *buf, size_t len)
+{
+	char group[64] = "";
+
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
+						   group, sizeof(group), NULL) != 1)
+			snprintf(group, sizeof(group), "unknown curve");
+		if (!strcmp(group, "prime256v1"))
+			return "ec-p256";
+		if (!strcmp(group, "secp384r1"))
+			return "ec-p384";
+		snprintf(buf, len, "ec-%s", group);
+		return buf;
+	case EVP_PKEY_RSA:
+		snprintf(buf, len, "rsa%d", EVP_PKEY_get_bits(key));
+		return buf;
+	case EVP_PKEY_ED25519:
+		return "ed25519";
+	default:
+		return "unknown";
+	}
+}
+
+static int
+load_ca(struct daemon *d, char *keytype, size_t keytype_len)
+{
+	char *key_path = fio_join(d->paths.datadir, "ca/ca.key");
+	char *crt_path = fio_join(d->paths.datadir, "ca/ca.crt");
+	char err[512] = "";
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int r = -ENOMEM;
+
+	if (!key_path || !crt_path)
+		goto out;
+	r = ca_key_load(key_path, &key, err, sizeof(err));
+	if (r < 0) {
+		logmsg("CA key %s: %s", key_path, err[0] ? err : cs_strerror(r));
+		goto out;
+	}
+	r = ca_cert_load_pem(crt_path, &cert, err, sizeof(err));
+	if (r < 0) {
+		logmsg("CA certificate %s: %s", crt_path,
+		       err[0] ? err : cs_strerror(r));
+		goto out;
+	}
+	if (X509_check_private_key(cert, key) != 1) {
+		r = CS_E_CONFIG;
+		logmsg("%s does not match the key in %s", crt_path, key_path);
+		goto out;
+	}
+	r = ca_signer_new(key, cert, &d->signer);
+	d->ca_subject = ca_name_oneline(X509_get_subject_name(cert));
+	d->key_type = describe_key(key, keytype, keytype_len);
+	if (r == 0 && !d->ca_subject)
+		r = -ENOMEM;
+out:
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	free(key_path);
+	free(crt_path);
+	return r;
+}
+
+static int
+open_store(struct daemon *d)
+{
+	struct commit_config cc;
+	struct redo_writer *w = NULL;
+	sqlite3 *db = NULL;
+	char err[1024] = "";
+	int r;
+
+	r = recover_open(&d->paths, &db, &d->rinfo, err, sizeof(err));
+	if (r < 0) {
+		logmsg("recovery failed: %s", err[0] ? err : cs_strerror(r));
+		return r;
+	}
+	logmsg("store at LSN %llu (replayed %llu records%s), log generation %08X",
+	       (unsigned long long)d->rinfo.applied_lsn,
+	       (unsigned long long)d->rinfo.replayed,
+	       d->rinfo.truncated_tail ? ", cut a torn tail" : "",
+	       d->rinfo.generation);
+	r = redo_writer_open(d->paths.logdir, d->rinfo.lineage, d->rinfo.generation,
+			     d->rinfo.next_lsn, d->cfg->log_file_bytes, &w);
+	if (r < 0) {
+		logmsg("cannot open the log for writing: %s", cs_strerror(r));
+		db_close(db);
+		return r;
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.logdir = d->paths.logdir;
+	cc.ckpt_path = d->paths.ckpt_path;
+	memcpy(cc.lineage, d->rinfo.lineage, sizeof(cc.lineage));
+	cc.checkpoint_interval_ms = d->cfg->checkpoint_interval_ms;
+	cc.checkpoint_wal_bytes = 64u << 20;
+	cc.circular = d->cfg->circular_logging;
+	r = commit_start(db, w, d->rinfo.applied_lsn, &cc, &d->commit);
+	if (r < 0) {
+		logmsg("cannot start the commit thread: %s", cs_strerror(r));
+		db_close(db);
+		redo_writer_close(w);
+	}
+	return r;
+}
+
+static int
+signal_fd(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Block before any thread starts, so every thread inherits the mask
+	 * and the signals are read only through the signalfd. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int
+init_daemon(struct daemon *d, const char *datadir)
+{
+	char *conf;
+	char err[512] = "";
+	int i, r;
+
+	memset(d, 0, sizeof(*d));
+	d->listen_fd = -1;
+	d->stop_fd = eventfd(0, EFD_CLOEXEC);
+	pthread_mutex_init(&d->crl_lock, NULL);
+	pthread_mutex_init(&d->conns_lock, NULL);
+	pthread_cond_init(&d->conns_idle, NULL);
+	for (i = 0; i < SERVER_MAX_CONNS; i++)
+		d->conn_fds[i] = -1;
+	r = store_paths_init(&d->paths, datadir);
+	if (r < 0)
+		return r;
+	d->crl_path = fio_join(datadir, "certenroll/ca.crl");
+	d->socket_path = fio_join(datadir, "run/certsrvd.sock");
+	conf = fio_join(datadir, "certsrv.conf");
+	if (!d->crl_path || !d->socket_path || !conf || d->stop_fd < 0) {
+		free(conf);
+		return -ENOMEM;
+	}
+	r = config_load(conf, &d->cfg, err, sizeof(err));
+	if (r < 0)
+		logmsg("configuration: %s", err);
+	free(conf);
+	return r;
+}
+
+static void
+release_daemon(struct daemon *d)
+{
+	commit_stop(d->commit);
+	ca_signer_free(d->signer);
+	config_free(d->cfg);
+	store_paths_release(&d->paths);
+	free(d->crl_path);
+	free(d->socket_path);
+	free(d->ca_subject);
+	if (d->stop_fd >= 0)
+		close(d->stop_fd);
+}
+
+static const char *
+parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = getenv("CERTSRV_DATA_DIR");
+	int c;
+
+	if (!dir || !*dir)
+		dir = CERTSRV_DEFAULT_DATA_DIR;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	return dir;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	const char *datadir = parse_args(argc, argv);
+	char keytype[32];
+	int lock_fd = -1, sig_fd = -1, r;
+
+	r = take_lock(datadir, &lock_fd);
+	if (r < 0)
+		return 1;
+	sig_fd = signal_fd();
+	if (sig_fd < 0) {
+		logmsg("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	r = init_daemon(&d, datadir);
+	if (r == 0)
+		r = load_ca(&d, keytype, sizeof(keytype));
+	if (r == 0)
+		r = open_store(&d);
+	if (r == 0) {
+		r = server_listen(&d);
+		if (r < 0)
+			logmsg("cannot listen on %s: %s", d.socket_path,
+			       cs_strerror(r));
+	}
+	if (r == 0) {
+		logmsg("ready on %s", d.socket_path);
+		r = server_run(&d, sig_fd);
+		logmsg("stopping");
+	}
+	release_daemon(&d);
+	if (r == 0)
+		logmsg("stopped cleanly");
+	close(sig_fd);
+	close(lock_fd);
+	return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,66 @@
+/*
+ * server.h — the daemon's shared state, its listener and connection threads.
+ *
+ * One thread per connection (capped at SERVER_MAX_CONNS; extra connections get
+ * an error reply and are closed). Each connection reads one message at a
+ * time, checks the peer's roles, runs the handler and writes the reply.
+ * Writes go through the commit thread; reads use the connection's own
+ * read-only SQLite connection. A stop (signal or PROTO_SHUTDOWN) closes the
+ * listener, lets requests in flight finish and reply, then returns.
+ */
+#ifndef CERTSRV_DAEMON_SERVER_H
+#define CERTSRV_DAEMON_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "ca/ca.h"
+#include "daemon/authz.h"
+#include "daemon/config.h"
+#include "store/commit.h"
+#include "store/recover.h"
+
+#define SERVER_MAX_CONNS 256
+#define SERVER_IDLE_TIMEOUT_SEC 300
+#define SERVER_IO_TIMEOUT_SEC 30
+
+struct daemon {
+	struct store_paths paths;
+	struct config *cfg;
+	struct commit *commit;
+	struct ca_signer *signer;
+	struct recover_info rinfo;
+	char *crl_path;           /* DATADIR/certenroll/ca.crl */
+	char *socket_path;
+	char *ca_subject;
+	const char *key_type;
+	pthread_mutex_t crl_lock; /* one CRL publication at a time */
+
+	int listen_fd;
+	int stop_fd;              /* eventfd: written to request a stop */
+	atomic_int stopping;
+	pthread_mutex_t conns_lock;
+	pthread_cond_t conns_idle;
+	int conn_fds[SERVER_MAX_CONNS]; /* -1 = free slot */
+	int n_conns;
+};
+
+/* A connection, owned by its thread. */
+struct conn {
+	struct daemon *d;
+	int fd;
+	int slot;
+	struct peer peer;
+	sqlite3 *reader;          /* opened on first use */
+};
+
+/* Bind and listen on d->socket_path (mode 0660, group from config). */
+int server_listen(struct daemon *d);
+/* Accept connections until a stop is requested (signalfd sig_fd readable or
+ * d->stop_fd written), then wait for connection threads to finish. */
+int server_run(struct daemon *d, int sig_fd);
+void server_request_stop(struct daemon *d);
+/* The connection's reader, opened on first use. */
+int conn_reader(struct conn *c, sqlite3 **db);
+
+#endif
