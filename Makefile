@@ -49,7 +49,8 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench clean deps
-all: $(B)/certsrvd $(B)/certsrv $(UNIT_BIN) $(FUZZ_BIN) $(HELPER_BIN) $(BENCH_BIN)
+all: $(B)/certsrvd $(B)/certsrv $(UNIT_BIN) $(FUZZ_BIN) $(HELPER_BIN) $(BENCH_BIN) \
+     $(B)/tests/libfaultfs.so
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,6 +88,11 @@ $(B)/tests/%: tests/helpers/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 $(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Test-only LD_PRELOAD shim that injects redo-log I/O failures.
+$(B)/tests/libfaultfs.so: tests/faultfs/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
 check: all
 	@B=$(B) scripts/run-tests

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/errors.h"
@@ -238,6 +239,29 @@ out:
 	return r;
 }
 
+/* A crash between creating a generation and syncing its header can leave a
+ * last file shorter than a header. It never held a record: remove it, so the
+ * writer continues the generation before it. */
+static int
+drop_unstarted_last(struct replay *rp, const uint32_t *chain, size_t *count,
+		    size_t start)
+{
+	char path[4096];
+	struct stat st;
+	int r;
+
+	if (*count - start < 2)
+		return 0;
+	r = redo_path(rp->p->logdir, chain[*count - start - 1], path, sizeof(path));
+	if (r < 0 || stat(path, &st) < 0 || st.st_size >= REDO_HDR_LEN)
+		return r;
+	if (unlink(path) < 0)
+		return fail(rp->err, rp->errlen, -errno, "%s: %s", path,
+			    strerror(errno));
+	(*count)--;
+	return fio_fsync_dir(rp->p->logdir);
+}
+
 /* Generations from `first` to the last one, checked to be contiguous. */
 static int
 chain_from(struct replay *rp, uint32_t first, uint32_t **chain, size_t *n)
@@ -267,6 +291,11 @@ chain_from(struct replay *rp, uint32_t first, uint32_t **chain, size_t *n)
 			free(gens);
 			return r;
 		}
+	}
+	r = drop_unstarted_last(rp, gens + start, &count, start);
+	if (r < 0) {
+		free(gens);
+		return r;
 	}
 	memmove(gens, gens + start, (count - start) * sizeof(*gens));
 	*chain = gens;

@@ -77,7 +77,8 @@ struct redo_writer;
  * header must carry `lineage`; appends continue at its end with next_lsn.
  * If it does not exist it is created (header with first LSN = next_lsn),
  * synced, and the directory synced. max_file_bytes: roll to the next
- * generation before an append would start past this size. */
+ * generation before an append when the file already holds at least this
+ * many bytes and one record. */
 int redo_writer_open(const char *logdir, const uint8_t lineage[REDO_LINEAGE_LEN],
 		     uint32_t gen, uint64_t next_lsn, uint64_t max_file_bytes,
 		     struct redo_writer **out);

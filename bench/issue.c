@@ -1,0 +1,225 @@
+/*
+ * bench/issue.c — issuance throughput of a running certsrvd, next to what
+ * this machine's OpenSSL can do for the same cryptographic work.
+ *
+ *   issue --server DIR [--clients N] [--count M]
+ *
+ * 1. Generates M P-256 CSRs in memory (not timed).
+ * 2. certsrvd: N client threads, each on its own connection, submit the CSRs
+ *    (DER) and wait for the durable reply; prints certificates/s and p50/p99
+ *    latency.
+ * 3. OpenSSL limit: one thread per core, each doing one CSR signature
+ *    verification + one certificate signature (P-256, SHA-256) per request,
+ *    for the same M requests; prints requests/s.
+ * Prints a Markdown table. Timing never fails anything: exit 0 unless a
+ * request fails.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/client.h"
+#include "common/proto.h"
+
+struct csr {
+	X509_REQ *req;
+	unsigned char *der;
+	int len;
+};
+
+static struct csr *csrs;
+static int n_csrs;
+static const char *server;
+static double *latencies;
+static _Atomic int next_index;
+static _Atomic int failures;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+make_csrs(int n)
+{
+	EVP_PKEY *key;
+	X509_NAME *name;
+	char cn[64];
+	int i;
+
+	csrs = calloc((size_t)n, sizeof(*csrs));
+	for (i = 0; i < n; i++) {
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		csrs[i].req = X509_REQ_new();
+		X509_REQ_set_pubkey(csrs[i].req, key);
+		name = X509_REQ_get_subject_name(csrs[i].req);
+		snprintf(cn, sizeof(cn), "bench-%d.example.com", i);
+		X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					   (unsigned char *)cn, -1, -1, 0);
+		{
+			STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+			X509V3_CTX ctx;
+			char san[80];
+			X509_EXTENSION *e;
+
+			snprintf(san, sizeof(san), "DNS:%s", cn);
+			X509V3_set_ctx_nodb(&ctx);
+			e = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name, san);
+			sk_X509_EXTENSION_push(exts, e);
+			X509_REQ_add_extensions(csrs[i].req, exts);
+			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		}
+		X509_REQ_sign(csrs[i].req, key, EVP_sha256());
+		csrs[i].der = NULL;
+		csrs[i].len = i2d_X509_REQ(csrs[i].req, &csrs[i].der);
+		EVP_PKEY_free(key);
+	}
+	n_csrs = n;
+}
+
+static void *
+client_main(void *arg)
+{
+	struct cs_client *c = NULL;
+	struct buf req = BUF_INIT, reply = BUF_INIT;
+	char *msg = NULL;
+	double t0;
+	int i;
+
+	(void)arg;
+	if (client_connect(server, &c) < 0) {
+		failures++;
+		return NULL;
+	}
+	while ((i = next_index++) < n_csrs) {
+		buf_reset(&req);
+		proto_begin(&req, PROTO_SUBMIT, 0);
+		proto_put_bytes(&req, PT_CSR, csrs[i].der, (size_t)csrs[i].len);
+		t0 = now_s();
+		if (client_call(c, &req, &reply, &msg) != 0) {
+			if (failures++ == 0)
+				fprintf(stderr, "issue: request failed: %s\n",
+					msg ? msg : "transport error");
+			free(msg);
+			msg = NULL;
+		}
+		latencies[i] = now_s() - t0;
+	}
+	client_close(c);
+	buf_release(&req);
+	buf_release(&reply);
+	return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+run_threads(int n, void *(*fn)(void *))
+{
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	double t0 = now_s();
+	int i;
+
+	next_index = 0;
+	for (i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, fn, NULL);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	return now_s() - t0;
+}
+
+/* The OpenSSL-only limit: verify the CSR, sign a certificate. */
+static EVP_PKEY *ca_key;
+static X509 *template_cert;
+
+static void *
+openssl_main(void *arg)
+{
+	X509 *x;
+	int i;
+
+	(void)arg;
+	while ((i = next_index++) < n_csrs) {
+		if (X509_REQ_verify(csrs[i].req, X509_REQ_get0_pubkey(csrs[i].req)) != 1)
+			failures++;
+		x = X509_dup(template_cert);
+		if (!x || X509_sign(x, ca_key, EVP_sha256()) <= 0)
+			failures++;
+		X509_free(x);
+	}
+	return NULL;
+}
+
+static void
+make_template(void)
+{
+	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	template_cert = X509_new();
+	X509_set_version(template_cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(template_cert), 12345);
+	X509_set_pubkey(template_cert, X509_REQ_get0_pubkey(csrs[0].req));
+	X509_set_subject_name(template_cert, X509_REQ_get_subject_name(csrs[0].req));
+	X509_set_issuer_name(template_cert, X509_REQ_get_subject_name(csrs[0].req));
+	X509_gmtime_adj(X509_getm_notBefore(template_cert), 0);
+	X509_gmtime_adj(X509_getm_notAfter(template_cert), 86400);
+}
+
+int
+main(int argc, char **argv)
+{
+	int clients = 8, count = 4000, cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	double secs, ossl_secs;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			server = argv[++i];
+		else if (!strcmp(argv[i], "--clients") && i + 1 < argc)
+			clients = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+			count = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: issue --server DIR [--clients N] [--count M]\n");
+			return 2;
+		}
+	}
+	if (!server || clients < 1 || count < 1) {
+		fprintf(stderr, "usage: issue --server DIR [--clients N] [--count M]\n");
+		return 2;
+	}
+	make_csrs(count);
+	latencies = calloc((size_t)count, sizeof(double));
+	secs = run_threads(clients, client_main);
+	qsort(latencies, (size_t)count, sizeof(double), cmp_double);
+	make_template();
+	ossl_secs = run_threads(cores, openssl_main);
+
+	printf("| what | requests | clients/threads | per second | p50 ms | p99 ms |\n");
+	printf("|---|---|---|---|---|---|\n");
+	printf("| certsrvd submit (durable) | %d | %d | %.0f | %.2f | %.2f |\n",
+	       count, clients, count / secs, latencies[count / 2] * 1e3,
+	       latencies[(count * 99) / 100] * 1e3);
+	printf("| OpenSSL verify+sign limit | %d | %d | %.0f | - | - |\n",
+	       count, cores, count / ossl_secs);
+	printf("\ncertsrvd reaches %.0f%% of the OpenSSL limit; %d failures\n",
+	       100.0 * (count / secs) / (count / ossl_secs), (int)failures);
+	return failures ? 1 : 0;
+}
