@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/client.h"
 #include "common/proto.h"
@@ -51,6 +52,21 @@ now_s(void)
 }
 
 static void
+add_san(X509_REQ *req, const char *dns)
+{
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509V3_CTX ctx;
+	char san[128];
+
+	snprintf(san, sizeof(san), "DNS:%s", dns);
+	X509V3_set_ctx_nodb(&ctx);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_nconf_nid(NULL, &ctx,
+							  NID_subject_alt_name, san));
+	X509_REQ_add_extensions(req, exts);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+}
+
+static void
 make_csrs(int n)
 {
 	EVP_PKEY *key;
@@ -67,19 +83,7 @@ make_csrs(int n)
 		snprintf(cn, sizeof(cn), "bench-%d.example.com", i);
 		X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 					   (unsigned char *)cn, -1, -1, 0);
-		{
-			STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-			X509V3_CTX ctx;
-			char san[80];
-			X509_EXTENSION *e;
-
-			snprintf(san, sizeof(san), "DNS:%s", cn);
-			X509V3_set_ctx_nodb(&ctx);
-			e = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name, san);
-			sk_X509_EXTENSION_push(exts, e);
-			X509_REQ_add_extensions(csrs[i].req, exts);
-			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-		}
+		add_san(csrs[i].req, cn);
 		X509_REQ_sign(csrs[i].req, key, EVP_sha256());
 		csrs[i].der = NULL;
 		csrs[i].len = i2d_X509_REQ(csrs[i].req, &csrs[i].der);

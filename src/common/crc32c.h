@@ -12,4 +12,11 @@
 /* Continue a CRC: pass 0 to start; pass the previous result to extend. */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
+/* The two implementations crc32c() chooses between, exposed so tests can
+ * check that they agree: the table-driven one, and the SSE4.2 one (call it
+ * only when crc32c_hw_available() returns 1). */
+uint32_t crc32c_sw(uint32_t crc, const void *data, size_t len);
+int crc32c_hw_available(void);
+uint32_t crc32c_hw(uint32_t crc, const void *data, size_t len);
+
 #endif

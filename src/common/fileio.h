@@ -30,6 +30,7 @@ int fio_fsync_dir(const char *dir);
 int fio_mkdirs(const char *path, mode_t mode);
 /* Join dir and name into a malloc'd path (caller frees); NULL on OOM. */
 char *fio_join(const char *dir, const char *name);
+/* 1 if path exists, 0 if not, or a negative errno. */
 int fio_exists(const char *path);
 
 #endif

@@ -87,7 +87,8 @@ void proto_hdr_encode(uint8_t out[PROTO_HDR_LEN], const struct proto_hdr *h);
  * (bad magic/version) or CS_E_TOOBIG. */
 int proto_hdr_decode(const uint8_t in[PROTO_HDR_LEN], struct proto_hdr *h);
 
-/* --- building a message: begin, put fields, finish (fills in the length). */
+/* --- building a message: begin (resets the buffer), put fields, finish
+ * (fills in the length). */
 int proto_begin(struct buf *b, uint16_t type, uint32_t req_id);
 int proto_put_bytes(struct buf *b, uint16_t tag, const void *v, size_t len);
 int proto_put_str(struct buf *b, uint16_t tag, const char *s);

@@ -1,0 +1,42 @@
+/*
+ * certext.h — helpers private to src/ca: X.509 extension building, time and
+ * serial conversion, error sentences. Not part of the CA API (ca.h does not
+ * include it). Every extension is built from typed OpenSSL structures, never
+ * from configuration strings, so no input can inject extra fields.
+ */
+#ifndef CERTSRV_CA_CERTEXT_H
+#define CERTSRV_CA_CERTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* Write a sentence into errbuf (if non-NULL) and return code. */
+int cx_fail(char *errbuf, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Set notBefore/notAfter: 0 or CS_E_INTERNAL. */
+int cx_set_validity(X509 *x, time_t not_before, time_t not_after);
+/* An ASN1_INTEGER from big-endian unsigned bytes (caller frees); NULL on
+ * error or when all bytes are zero. */
+ASN1_INTEGER *cx_serial_new(const uint8_t *bytes, size_t len);
+/* ASN1_TIME to time_t (UTC): 0 or CS_E_INVALID. */
+int cx_time_of(const ASN1_TIME *t, time_t *out);
+/* Subject key identifier of a certificate: its SKI extension, or the
+ * SHA-1 of its public key (RFC 5280 4.2.1.2 method 1). Caller frees. */
+ASN1_OCTET_STRING *cx_key_id(X509 *cert);
+
+/* The extensions; each returns 0 or CS_E_INTERNAL. */
+int cx_add_basic_constraints(X509 *x, int is_ca, int path_len);
+int cx_add_key_usage(X509 *x, unsigned ku_bits); /* X509v3_KU_*, critical */
+int cx_add_ext_key_usage(X509 *x, unsigned eku_bits); /* CA_EKU_*, none if 0 */
+int cx_add_ski(X509 *x);
+int cx_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid);
+int cx_add_crl_dp(X509 *x, const char *url);
+int cx_add_aia_issuers(X509 *x, const char *url);
+/* The AKI value for keyid (caller frees with AUTHORITY_KEYID_free). */
+AUTHORITY_KEYID *cx_aki_new(const ASN1_OCTET_STRING *keyid);
+
+#endif
