@@ -62,15 +62,12 @@ int cx_time_of(const ASN1_TIME *t, time_t *out)
 	return 0;
 }
 
-ASN1_OCTET_STRING *cx_key_id(X509 *cert)
+ASN1_OCTET_STRING *cx_pubkey_id(X509 *cert)
 {
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	ASN1_OCTET_STRING *id;
 
-	if (ski != NULL)
-		return ASN1_OCTET_STRING_dup(ski);
 	if (X509_pubkey_digest(cert, EVP_sha1(), md, &n) != 1)
 		return NULL;
 	id = ASN1_OCTET_STRING_new();
@@ -79,6 +76,15 @@ ASN1_OCTET_STRING *cx_key_id(X509 *cert)
 		id = NULL;
 	}
 	return id;
+}
+
+ASN1_OCTET_STRING *cx_key_id(X509 *cert)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+
+	if (ski != NULL)
+		return ASN1_OCTET_STRING_dup(ski);
+	return cx_pubkey_id(cert);
 }
 
 static int add_ext(X509 *x, int nid, void *value, int critical)
@@ -174,18 +180,11 @@ out:
 
 int cx_add_ski(X509 *x)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	ASN1_OCTET_STRING *id = NULL;
+	ASN1_OCTET_STRING *id = cx_pubkey_id(x);
 	int rc = CS_E_INTERNAL;
 
-	if (X509_pubkey_digest(x, EVP_sha1(), md, &n) != 1)
-		goto out;
-	id = ASN1_OCTET_STRING_new();
-	if (id == NULL || ASN1_OCTET_STRING_set(id, md, (int)n) != 1)
-		goto out;
-	rc = add_ext(x, NID_subject_key_identifier, id, 0);
-out:
+	if (id != NULL)
+		rc = add_ext(x, NID_subject_key_identifier, id, 0);
 	ASN1_OCTET_STRING_free(id);
 	return rc;
 }

@@ -24,8 +24,13 @@ int cx_set_validity(X509 *x, time_t not_before, time_t not_after);
 ASN1_INTEGER *cx_serial_new(const uint8_t *bytes, size_t len);
 /* ASN1_TIME to time_t (UTC): 0 or CS_E_INVALID. */
 int cx_time_of(const ASN1_TIME *t, time_t *out);
-/* Subject key identifier of a certificate: its SKI extension, or the
- * SHA-1 of its public key (RFC 5280 4.2.1.2 method 1). Caller frees. */
+/* SHA-1 of the certificate's public key (RFC 5280 4.2.1.2 method 1).
+ * Does not touch OpenSSL's extension cache, so it is safe on a certificate
+ * still being built. Caller frees. */
+ASN1_OCTET_STRING *cx_pubkey_id(X509 *cert);
+/* Key identifier of a finished certificate: its SKI extension, else
+ * cx_pubkey_id. Caches the parsed extensions: never call it on a
+ * certificate still being built. Caller frees. */
 ASN1_OCTET_STRING *cx_key_id(X509 *cert);
 
 /* The extensions; each returns 0 or CS_E_INTERNAL. */

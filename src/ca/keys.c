@@ -382,7 +382,7 @@ static int root_extensions(X509 *x)
 		rc = cx_add_ski(x);
 	if (rc < 0)
 		return rc;
-	id = cx_key_id(x);
+	id = cx_pubkey_id(x); /* not cx_key_id: x is still being built */
 	if (id == NULL)
 		return CS_E_INTERNAL;
 	rc = cx_add_aki(x, id);
