@@ -54,7 +54,8 @@ all: $(B)/certsrvd $(B)/certsrv $(UNIT_BIN) $(FUZZ_BIN) $(HELPER_BIN) $(BENCH_BI
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(COMMON_A): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
@@ -87,7 +88,7 @@ $(B)/tests/%: tests/helpers/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 
 $(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
 
 # Test-only LD_PRELOAD shim that injects redo-log I/O failures.
 $(B)/tests/libfaultfs.so: tests/faultfs/faultfs.c

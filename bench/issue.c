@@ -15,6 +15,7 @@
  * request fails.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,10 +222,13 @@ main(int argc, char **argv)
 	}
 	make_csrs(count);
 	latencies = calloc((size_t)count, sizeof(double));
+	make_template();
+	/* The limit is measured before and after the daemon run and the faster
+	 * of the two is kept: the comparison never flatters certsrvd. */
+	ossl_secs = run_threads(cores, openssl_main);
 	secs = run_threads(clients, client_main);
 	qsort(latencies, (size_t)count, sizeof(double), cmp_double);
-	make_template();
-	ossl_secs = run_threads(cores, openssl_main);
+	ossl_secs = fmin(ossl_secs, run_threads(cores, openssl_main));
 
 	printf("| what | requests | clients/threads | per second | p50 ms | p99 ms |\n");
 	printf("|---|---|---|---|---|---|\n");

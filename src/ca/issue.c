@@ -315,6 +315,46 @@ static int check_policy(const struct ca_signer *s, X509_REQ *req,
 	return 0;
 }
 
+/* Copy the request's SubjectPublicKeyInfo into the certificate as raw
+ * fields. X509_set_pubkey() would re-encode and re-decode the key through
+ * OpenSSL 3's decoder machinery, which costs as much as a signature. */
+static int copy_pubkey(X509 *x, X509_REQ *req)
+{
+	X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req);
+	const ASN1_OBJECT *alg_obj;
+	const void *alg_param;
+	const unsigned char *bits;
+	ASN1_OBJECT *key_obj, *obj = NULL;
+	X509_ALGOR *alg;
+	void *param = NULL;
+	unsigned char *copy = NULL;
+	int ptype, nbits;
+
+	if (from == NULL ||
+	    X509_PUBKEY_get0_param(&key_obj, &bits, &nbits, &alg, from) != 1)
+		return CS_E_INTERNAL;
+	X509_ALGOR_get0(&alg_obj, &ptype, &alg_param, alg);
+	obj = OBJ_dup(alg_obj);
+	if (ptype == V_ASN1_OBJECT)
+		param = OBJ_dup(alg_param);
+	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+		param = ASN1_STRING_dup(alg_param);
+	copy = OPENSSL_memdup(bits, (size_t)nbits);
+	if (obj == NULL || copy == NULL ||
+	    (param == NULL && alg_param != NULL && ptype != V_ASN1_NULL) ||
+	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param,
+				   copy, nbits) != 1) {
+		ASN1_OBJECT_free(obj);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(param);
+		else
+			ASN1_STRING_free(param);
+		OPENSSL_free(copy);
+		return CS_E_INTERNAL;
+	}
+	return 0;
+}
+
 int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *p,
 	     const struct ca_urls *urls, const uint8_t serial[CA_SERIAL_LEN],
 	     time_t now, int validity_days, X509 **out, char *errbuf, size_t errlen)
@@ -348,7 +388,7 @@ int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *
 	    X509_set_serialNumber(x, sn) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(s->cert)) != 1 ||
 	    X509_set_subject_name(x, subject) != 1 ||
-	    X509_set_pubkey(x, subject_key) != 1)
+	    copy_pubkey(x, req) < 0)
 		goto out;
 	rc = cx_set_validity(x, now, not_after);
 	if (rc == 0)

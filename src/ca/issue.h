@@ -50,6 +50,9 @@ struct ca_urls {
  * subject is allowed only with a SAN, which is then marked critical.
  * For RSA subject keys under a serverAuth leaf profile keyEncipherment is
  * added; for non-RSA keys keyEncipherment is never set. urls may be NULL. */
+/* The returned object is meant to be encoded (ca_cert_der): its public key
+ * is copied from the request as raw fields, so OpenSSL has not decoded it
+ * (X509_get0_pubkey on it gives NULL). Decode the DER for a full object. */
 int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *p,
 	     const struct ca_urls *urls, const uint8_t serial[CA_SERIAL_LEN],
 	     time_t now, int validity_days, X509 **out, char *errbuf, size_t errlen);
