@@ -94,6 +94,12 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (!strcmp(argv[i], commands[k].name)) {
+			static char prog[64];
+
+			/* getopt prefixes its messages with argv[0]: make them
+			 * read "certsrv: CMD: unrecognized option ..." */
+			snprintf(prog, sizeof(prog), "certsrv: %s", commands[k].name);
+			argv[i] = prog;
 			c.cmd = commands[k].name;
 			return commands[k].fn(&c, argc - i, argv + i);
 		}

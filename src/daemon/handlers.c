@@ -677,10 +677,11 @@ log_json(struct daemon *d)
 
 	commit_get_stats(d->commit, &st);
 	(void)redo_list_generations(d->paths.logdir, &gens, &n);
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
 		      "first_generation", (json_int_t)(n ? gens[0] : 0),
 		      "current_generation", (json_int_t)st.generation,
 		      "generations", (json_int_t)n,
+		      "next_lsn", (json_int_t)st.next_lsn,
 		      "applied_lsn", (json_int_t)st.applied_lsn,
 		      "checkpoint_lsn", (json_int_t)st.checkpoint_lsn,
 		      "circular", d->cfg->circular_logging,
@@ -741,7 +742,6 @@ h_shutdown(struct ctx *x)
 
 typedef int (*handler_fn)(struct ctx *x);
 
-#define ANY_ROLE 0xfu
 #define NO_ROLE 0u
 
 static const struct {
@@ -752,7 +752,8 @@ static const struct {
 	const char *what;
 } handlers[] = {
 	{ PROTO_PING, NO_ROLE, 0, h_ping, "ping" },
-	{ PROTO_STATUS, ANY_ROLE, 0, h_status, "status" },
+	{ PROTO_STATUS, ROLE_AUDITOR | ROLE_OFFICER | ROLE_BACKUP, 0, h_status,
+	  "status" },
 	{ PROTO_SUBMIT, ROLE_ENROLL | ROLE_OFFICER, 0, h_submit, "submit" },
 	{ PROTO_ISSUE, ROLE_OFFICER, 0, h_issue, "issue" },
 	{ PROTO_DENY, ROLE_OFFICER, 0, h_deny, "deny" },

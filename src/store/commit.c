@@ -400,6 +400,7 @@ commit_get_stats(struct commit *c, struct commit_stats *st)
 	st->applied_lsn = c->applied_lsn;
 	st->checkpoint_lsn = c->checkpoint_lsn;
 	st->generation = redo_writer_generation(c->w);
+	st->next_lsn = redo_writer_next_lsn(c->w);
 	st->batches = c->batches;
 	st->operations = c->operations;
 	st->failed = c->failed;

@@ -49,6 +49,7 @@ struct commit_stats {
 	uint64_t applied_lsn;
 	uint64_t checkpoint_lsn;
 	uint32_t generation;       /* current log generation */
+	uint64_t next_lsn;         /* LSN the next record will get */
 	uint64_t batches;
 	uint64_t operations;
 	int failed;                /* 0 or the error that failed the thread */

@@ -220,7 +220,14 @@ try:
         if r is None or r[0] != REPLY_ERR:
             print('want an error reply, got', r and hex(r[0])); sys.exit(1)
         print('error reply (id %d): %s' % (r[1], message(r[2])))
-        sys.exit(0 if r[1] == 42 else 1)
+        if r[1] != 42:
+            sys.exit(1)
+        # docs/protocol.md: the connection stays open after an unknown type
+        s.sendall(hdr(1, 43, 0))
+        r = read_reply(s)
+        ok = r is not None and r[0] == REPLY_OK and r[1] == 43
+        print('; ping on the same connection:', 'ok' if ok else r)
+        sys.exit(0 if ok else 1)
     elif case == 'badtlv':
         # SUBMIT whose one field claims more bytes than the payload holds
         payload = struct.pack('>HI', 1, 5000) + b'x' * 10
@@ -259,7 +266,7 @@ raw_case "header announcing a 4 GiB payload" oversized
 raw_case "header announcing max payload + 1" justover
 raw_case "header with a bad magic" badmagic
 raw_case "header with an unknown version" badversion
-raw_case "unknown message type gets an error reply" unknowntype
+raw_case "unknown message type gets an error reply, connection stays usable" unknowntype
 raw_case "payload whose field overruns it" badtlv
 raw_case "client disconnecting mid-request (1000 announced, 10 sent)" midrequest
 raw_case "client disconnecting mid-header" midheader
