@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# 20-log-fault.sh — invariant I6 and I1 under injected log I/O failures.
+#
+# A real certsrvd runs with tests/faultfs (LD_PRELOAD) making the Nth
+# fdatasync() — or the Nth write() — of a redo log file fail. Afterwards:
+# the request whose record could not be made durable is not acknowledged,
+# the writer refuses every later change (sticky failed state) while reads
+# still work, and after a restart every acknowledged certificate is there.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+require_binaries
+
+SHIM="$B/tests/libfaultfs.so"
+[[ -r $SHIM ]] || tap_bail "$SHIM is missing (make builds it)"
+REAL_CERTSRVD=$CERTSRVD
+W="$TEST_TMP/work"
+mkdir -p "$W"
+for ((i = 0; i < 10; i++)); do
+	gen_csr "$W/$i.csr" "fault$i.example" "fault$i.example" || tap_bail "openssl cannot make CSRs"
+done
+
+# Start certsrvd on DIR with VAR=N in its environment and the shim preloaded.
+start_faulty() {
+	local dir=$1 var=$2 n=$3 wrapper="$TEST_TMP/certsrvd-$var"
+	printf '#!/bin/sh\nexec env LD_PRELOAD=%s %s=%s %s "$@"\n' \
+		"$SHIM" "$var" "$n" "$REAL_CERTSRVD" >"$wrapper"
+	chmod +x "$wrapper"
+	CERTSRVD=$wrapper
+	daemon_start "$dir"
+	local rc=$?
+	CERTSRVD=$REAL_CERTSRVD
+	return $rc
+}
+
+# run_case NAME VAR N — the Nth call fails; submits 10 requests one by one.
+run_case() {
+	local name=$1 var=$2 n=$3 D acked=() failed=0 out k s
+	D=$(mk_datadir)
+	ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
+	start_faulty "$D" "$var" "$n" || tap_bail "certsrvd did not start with the shim"
+	for ((k = 0; k < 10; k++)); do
+		if out=$(cs "$D" submit "$W/$k.csr" 2>&1); then
+			[[ $out =~ serial\ ([0-9A-F]+) ]] && acked+=("${BASH_REMATCH[1]}")
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	# Submit k (0-based) is batch k+1; the Nth call of the batch that fails.
+	tap_is "${#acked[@]}" "$((n - 1))" "$name: only the $((n - 1)) requests before the fault are acknowledged"
+	tap_is "$failed" "$((10 - n + 1))" "$name: every request from the fault on is refused"
+	out=$(cs "$D" revoke "${acked[0]}" 2>&1)
+	tap_check "$name: a revoke after the fault is refused too (sticky)" $((1 - $?)) "$out"
+	out=$(cs "$D" status --json 2>&1)
+	tap_is "$(json_eval "d['log']['failed']" <<<"$out" 2>&1)" true "$name: status reports the failed log writer"
+	out=$(cs "$D" view --json 2>&1)
+	tap_check "$name: reads still work while failed" $? "$out"
+	daemon_kill9 "$D"
+	daemon_start "$D" || tap_bail "certsrvd did not restart"
+	local missing=0
+	for s in "${acked[@]}"; do
+		cs "$D" getcert "$s" >/dev/null 2>&1 || missing=$((missing + 1))
+	done
+	tap_is "$missing" 0 "$name: every acknowledged certificate survives the restart"
+	out=$(cs "$D" submit "$W/9.csr" 2>&1)
+	tap_check "$name: after restart the CA issues again" $? "$out"
+	daemon_stop "$D" || true
+	out=$(sqlite3 "$D/db/ca.db" 'PRAGMA integrity_check' 2>&1)
+	tap_is "$out" ok "$name: integrity_check after recovery"
+}
+
+run_case "fdatasync EIO" FAULTFS_LOG_FDATASYNC 4
+run_case "write ENOSPC" FAULTFS_LOG_WRITE 6
+tap_done
