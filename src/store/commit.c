@@ -177,13 +177,13 @@ session_filter(void *ctx, const char *table)
 static void
 apply_op(struct commit *c, struct op *o)
 {
-	o->result = db_exec(c->db, "SAVEPOINT op");
+	o->result = db_run(c->db, "SAVEPOINT op");
 	if (o->result < 0)
 		return;
 	o->result = o->fn(c->db, o->arg);
 	if (o->result < 0)
-		(void)db_exec(c->db, "ROLLBACK TO op");
-	(void)db_exec(c->db, "RELEASE op");
+		(void)db_run(c->db, "ROLLBACK TO op");
+	(void)db_run(c->db, "RELEASE op");
 }
 
 /* Log the batch's changeset and commit. 0, or the error that must fail the
@@ -199,7 +199,7 @@ log_and_commit(struct commit *c, sqlite3_session *s)
 	if (r < 0)
 		goto out;
 	if (n == 0) {           /* nothing changed: nothing to log */
-		r = db_exec(c->db, "COMMIT");
+		r = db_run(c->db, "COMMIT");
 		goto out;
 	}
 	r = db_meta_set_u64(c->db, "applied_lsn", lsn);
@@ -212,7 +212,7 @@ log_and_commit(struct commit *c, sqlite3_session *s)
 		c->failed = r < 0 && r != CS_E_INTERNAL ? CS_E_FAILED_STATE : r;
 		goto out;
 	}
-	r = db_exec(c->db, "COMMIT");
+	r = db_run(c->db, "COMMIT");
 	if (r < 0) {
 		/* The record is durable but the database refused it: only a
 		 * restart (recovery replays the record) can reconcile them. */
@@ -232,7 +232,7 @@ run_batch(struct commit *c, struct op *batch)
 	struct op *o;
 	int r, any_ok = 0;
 
-	r = db_exec(c->db, "BEGIN IMMEDIATE");
+	r = db_run(c->db, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
 	r = db_error(sqlite3session_create(c->db, "main", &s));
@@ -247,14 +247,14 @@ run_batch(struct commit *c, struct op *batch)
 		any_ok |= o->result == 0;
 	}
 	if (!any_ok) {
-		r = db_exec(c->db, "ROLLBACK");
+		r = db_run(c->db, "ROLLBACK");
 		goto out;
 	}
 	r = log_and_commit(c, s);
 	if (r == 0)
 		goto out;
 fail:
-	(void)db_exec(c->db, "ROLLBACK");
+	(void)db_run(c->db, "ROLLBACK");
 out:
 	sqlite3session_delete(s);
 	return r;

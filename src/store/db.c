@@ -9,11 +9,14 @@
 #include "store/db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
 #include "common/proto.h"
+
+static void cache_drop(sqlite3 *db);
 
 const char db_schema_sql[] =
 	"CREATE TABLE meta (\n"
@@ -150,25 +153,128 @@ db_open_reader(const char *path, sqlite3 **out)
 void
 db_close(sqlite3 *db)
 {
-	if (db)
-		sqlite3_close_v2(db);
+	if (!db)
+		return;
+	cache_drop(db);
+	sqlite3_close_v2(db);
 }
 
-/* Prepare sql; on failure *st is NULL and the mapped error is returned. */
+/*
+ * Prepared statements are cached per connection, keyed by the address of
+ * their SQL text (always a string literal), so the hot paths never parse SQL.
+ * A connection is used by one thread at a time; the lock only guards the list
+ * of caches. Statements are reset (never finalized) after use, which also
+ * ends any read transaction they held; db_close() finalizes them.
+ */
+#define STMT_CACHE_SLOTS 48
+
+struct stmt_cache {
+	sqlite3 *db;
+	const char *sql[STMT_CACHE_SLOTS];
+	sqlite3_stmt *st[STMT_CACHE_SLOTS];
+	struct stmt_cache *next;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stmt_cache *caches;
+
+static struct stmt_cache *
+cache_of(sqlite3 *db)
+{
+	struct stmt_cache *c;
+
+	pthread_mutex_lock(&cache_lock);
+	for (c = caches; c && c->db != db; c = c->next)
+		;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->db = db;
+			c->next = caches;
+			caches = c;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return c;
+}
+
+static void
+cache_drop(sqlite3 *db)
+{
+	struct stmt_cache **pp, *c = NULL;
+	int i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (pp = &caches; *pp; pp = &(*pp)->next) {
+		if ((*pp)->db == db) {
+			c = *pp;
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (!c)
+		return;
+	for (i = 0; i < STMT_CACHE_SLOTS; i++)
+		sqlite3_finalize(c->st[i]);
+	free(c);
+}
+
+/* The cached statement for sql (a string literal) on db. */
 static int
 prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
-	return db_error(sqlite3_prepare_v2(db, sql, -1, st, NULL));
+	struct stmt_cache *c = cache_of(db);
+	int i, r;
+
+	*st = NULL;
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < STMT_CACHE_SLOTS && c->sql[i]; i++) {
+		if (c->sql[i] == sql) {
+			*st = c->st[i];
+			return 0;
+		}
+	}
+	if (i == STMT_CACHE_SLOTS)
+		return CS_E_INTERNAL;   /* more distinct statements than slots */
+	r = db_error(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					st, NULL));
+	if (r < 0)
+		return r;
+	c->sql[i] = sql;
+	c->st[i] = *st;
+	return 0;
 }
 
-/* Step a statement that returns no row, then finalize it. */
+/* Done with a cached statement: reset it and drop its bindings. */
+static void
+release(sqlite3_stmt *st)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+/* Step a statement that returns no row, then release it. */
 static int
 step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	release(st);
 	return rc == SQLITE_DONE ? 0 : db_error(rc);
+}
+
+int
+db_run(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = prep(db, sql, &st);
+	return r < 0 ? r : step_done(st);
 }
 
 int
@@ -186,7 +292,7 @@ db_meta_get_u64(sqlite3 *db, const char *key, uint64_t *v)
 		*v = (uint64_t)sqlite3_column_int64(st, 0);
 	else
 		r = rc == SQLITE_DONE ? CS_E_NOTFOUND : db_error(rc);
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -223,7 +329,7 @@ db_meta_get_lineage(sqlite3 *db, uint8_t lineage[REDO_LINEAGE_LEN])
 		r = CS_E_CORRUPT;
 	else
 		r = rc == SQLITE_DONE ? CS_E_NOTFOUND : db_error(rc);
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -316,7 +422,7 @@ request_disposition(sqlite3 *db, int64_t id, int *disp)
 		*disp = sqlite3_column_int(st, 0);
 	else
 		r = rc == SQLITE_DONE ? CS_E_NOTFOUND : db_error(rc);
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -365,7 +471,7 @@ cert_state(sqlite3 *db, const char *serial, int64_t *id, int *reason)
 	} else {
 		r = rc == SQLITE_DONE ? CS_E_NOTFOUND : db_error(rc);
 	}
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -476,7 +582,7 @@ db_last_crl_number(sqlite3 *db, uint64_t *number, int64_t *published_at)
 	} else if (rc != SQLITE_DONE) {
 		r = db_error(rc);
 	}
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -504,7 +610,7 @@ db_each_revoked(sqlite3 *db, int64_t now,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(rc);
-	sqlite3_finalize(st);
+	release(st);
 	return r;
 }
 
@@ -547,7 +653,7 @@ db_get_request(sqlite3 *db, int64_t request_id, struct db_request_row *out)
 		memcpy(out->raw_request, sqlite3_column_blob(st, 3), (size_t)n);
 	out->raw_request_len = (size_t)n;
 out:
-	sqlite3_finalize(st);
+	release(st);
 	if (r < 0)
 		db_request_row_release(out);
 	return r;
@@ -602,7 +708,7 @@ db_get_cert(sqlite3 *db, int64_t request_id, const char *serial,
 	memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
 	*len = (size_t)n;
 out:
-	sqlite3_finalize(st);
+	release(st);
 	if (r < 0) {
 		free(*der);
 		*der = NULL;
@@ -660,7 +766,7 @@ db_view_json(sqlite3 *db, int filter, json_t **out)
 		 " c.revoked_reason FROM requests q"
 		 " LEFT JOIN certificates c USING (request_id)%s"
 		 " ORDER BY q.request_id", view_where[filter]);
-	r = prep(db, sql, &st);
+	r = db_error(sqlite3_prepare_v2(db, sql, -1, &st, NULL));
 	if (r < 0)
 		return r;
 	rows = json_array();
@@ -727,7 +833,7 @@ db_counts_json(sqlite3 *db, json_t **out)
 	if (rc != SQLITE_DONE)
 		r = db_error(rc);
 out:
-	sqlite3_finalize(st);
+	release(st);
 	if (r < 0)
 		json_decref(obj);
 	else

@@ -51,7 +51,11 @@ void db_close(sqlite3 *db);
 /* Map an SQLite result code to our codes (SQLITE_CORRUPT -> CS_E_CORRUPT...). */
 int db_error(int sqlite_rc);
 
+/* Run SQL text (any number of statements), parsed every time. */
 int db_exec(sqlite3 *db, const char *sql);
+/* Run one statement whose text is a string literal, through the
+ * connection's statement cache (for hot paths: BEGIN, SAVEPOINT...). */
+int db_run(sqlite3 *db, const char *sql);
 int db_meta_get_u64(sqlite3 *db, const char *key, uint64_t *v);
 int db_meta_set_u64(sqlite3 *db, const char *key, uint64_t v);
 int db_meta_get_lineage(sqlite3 *db, uint8_t lineage[REDO_LINEAGE_LEN]);
