@@ -33,7 +33,7 @@ static const char default_conf[] =
 	"; aia_url = http://pki.example.com/ca.crt\n"
 	"\n"
 	"[store]\n"
-	"log_file_size_kb = 1024\n"
+	"log_file_size_kb = 16384\n"
 	"circular_logging = false\n"
 	"checkpoint_interval_sec = 60\n"
 	"backup_max_wal_mb = 1024\n"

@@ -331,7 +331,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (!c)
 		return -ENOMEM;
 	c->crl_period_hours = 168;
-	c->log_file_bytes = 1024u * 1024u;
+	c->log_file_bytes = 16u * 1024u * 1024u;
 	c->checkpoint_interval_ms = 60000;
 	c->backup_max_wal_mb = 1024;
 	r = add_builtins(c);

@@ -134,9 +134,12 @@ issue_and_store(struct ctx *x, X509_REQ *req, const struct config_profile *cp,
 	if (r < 0)
 		goto out;
 	r = ca_cert_der(cert, &der, &der_len);
-	subject = ca_name_oneline(X509_get_subject_name(cert));
-	if (r == 0 && !subject)
-		r = -ENOMEM;
+	/* The certificate's subject is the request's (ca_issue copies it). */
+	if (r == 0 && !rq->subject) {
+		subject = ca_name_oneline(X509_get_subject_name(cert));
+		if (!subject)
+			r = -ENOMEM;
+	}
 	if (r < 0)
 		goto out;
 	op.rq = *rq;
@@ -144,7 +147,7 @@ issue_and_store(struct ctx *x, X509_REQ *req, const struct config_profile *cp,
 	op.rq.resolved_at = rq->submitted_at;
 	op.existing_id = existing_id;
 	op.cert.serial = serial_hex;
-	op.cert.subject = subject;
+	op.cert.subject = rq->subject ? rq->subject : subject;
 	op.cert.not_before = rq->submitted_at;
 	op.cert.not_after = cert_not_after(cert);
 	op.cert.der = der;
@@ -220,6 +223,24 @@ lookup_profile(struct ctx *x, const char *name,
 	return 0;
 }
 
+/* The request as DER, for the database: the bytes as received when they
+ * were DER (ca_csr_parse accepted them as exactly one request), else
+ * re-encoded from the parsed PEM. *der is malloc'd. */
+static int
+request_der(const uint8_t *in, size_t len, X509_REQ *req, uint8_t **der,
+	    size_t *der_len)
+{
+	if (len > 0 && in[0] == 0x30) {
+		*der = malloc(len);
+		if (!*der)
+			return -ENOMEM;
+		memcpy(*der, in, len);
+		*der_len = len;
+		return 0;
+	}
+	return ca_csr_der(req, der, der_len);
+}
+
 static int
 h_submit(struct ctx *x)
 {
@@ -249,7 +270,7 @@ h_submit(struct ctx *x)
 	r = ca_csr_parse(csr, csr_len, &req, x->err, sizeof(x->err));
 	if (r < 0)
 		goto out;
-	r = ca_csr_der(req, &der, &der_len);
+	r = request_der(csr, csr_len, req, &der, &der_len);
 	subject = ca_name_oneline(X509_REQ_get_subject_name(req));
 	if (r == 0 && !subject)
 		r = -ENOMEM;

@@ -17,6 +17,7 @@
 #include "store/ckpt.h"
 
 #define DEFAULT_MAX_BATCH 512
+#define CHECKPOINT_BUSY_MS 200
 
 struct op {
 	commit_fn fn;        /* NULL: a checkpoint request */
@@ -76,8 +77,12 @@ commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
 	struct ckpt c;
 	int rc, nlog = 0, nckpt = 0;
 
+	/* Wait only briefly for readers: a busy checkpoint is retried later,
+	 * while a long wait would stall every commit behind it. */
+	sqlite3_busy_timeout(db, CHECKPOINT_BUSY_MS);
 	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 				       &nlog, &nckpt);
+	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	if (rc == SQLITE_BUSY)
 		return CS_E_BUSY;
 	if (rc != SQLITE_OK)
@@ -186,6 +191,15 @@ apply_op(struct commit *c, struct op *o)
 	(void)db_run(c->db, "RELEASE op");
 }
 
+/* Enter the sticky failed state (I6). */
+static void
+set_failed(struct commit *c, int r)
+{
+	pthread_mutex_lock(&c->lock);
+	c->failed = r;
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* Log the batch's changeset and commit. 0, or the error that must fail the
  * whole batch (and, for log/commit errors, the thread). */
 static int
@@ -209,14 +223,14 @@ log_and_commit(struct commit *c, sqlite3_session *s)
 	if (r == 0 && got != lsn)
 		r = CS_E_INTERNAL;
 	if (r < 0) {
-		c->failed = r < 0 && r != CS_E_INTERNAL ? CS_E_FAILED_STATE : r;
+		set_failed(c, r == CS_E_INTERNAL ? r : CS_E_FAILED_STATE);
 		goto out;
 	}
 	r = db_run(c->db, "COMMIT");
 	if (r < 0) {
 		/* The record is durable but the database refused it: only a
 		 * restart (recovery replays the record) can reconcile them. */
-		c->failed = r;
+		set_failed(c, r);
 		goto out;
 	}
 	c->applied_lsn = lsn;

@@ -104,7 +104,7 @@ configure(sqlite3 *db)
 {
 	int r;
 
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	sqlite3_extended_result_codes(db, 1);
 	r = db_exec(db, "PRAGMA journal_mode=WAL");
 	if (r == 0)

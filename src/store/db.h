@@ -27,6 +27,9 @@
 
 #include "store/redo.h"
 
+/* How long a connection waits for a lock held by another one. */
+#define DB_BUSY_MS 5000
+
 /* Dispositions, as in AD CS. */
 enum db_disposition {
 	DISP_PENDING = 9,
