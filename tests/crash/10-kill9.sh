@@ -2,7 +2,8 @@
 # 10-kill9.sh — durability under kill -9 (DESIGN section 4, I1/I2): four
 # clients submit CSRs in a loop; the daemon is killed with SIGKILL at a random
 # moment; after restart every serial a client saw acknowledged must be in the
-# database, serials stay unique, LSNs never go back, and after a clean stop
+# database, serials stay unique, LSNs never go back, the log chain has no
+# gap and ends at the database's applied LSN, and after a clean stop
 # PRAGMA integrity_check is ok. Repeated ITER times (default 5, at most 100).
 #
 # Only serials the CLI printed count: a submit in flight at the kill may fail.
@@ -126,6 +127,15 @@ EOF
 	cp "$D/db/ca.db" "$W/check.db"
 	[[ -f $D/db/ca.db-wal ]] && cp "$D/db/ca.db-wal" "$W/check.db-wal"
 	tap_is "$(sqlite3 "$W/check.db" 'PRAGMA integrity_check' 2>&1)" ok "iteration $it: PRAGMA integrity_check is ok"
+	# The log chain: contiguous generations and LSNs, ending at the LSN
+	# the database says it holds.
+	chain=$("$B/tests/logcheck" "$D" 2>&1)
+	applied=$(sqlite3 "$W/check.db" "SELECT value FROM meta WHERE key = 'applied_lsn'" 2>&1)
+	if [[ $chain =~ lsn\ 1\.\.([0-9]+) && ${BASH_REMATCH[1]} == "$applied" ]]; then
+		tap_ok "iteration $it: log chain contiguous from LSN 1 to applied LSN $applied"
+	else
+		tap_fail "iteration $it: log chain contiguous up to the applied LSN" "$chain" "applied_lsn $applied"
+	fi
 done
 
 if ((total_acked > 0)); then
