@@ -22,8 +22,12 @@ done
 # Start certsrvd on DIR with VAR=N in its environment and the shim preloaded.
 start_faulty() {
 	local dir=$1 var=$2 n=$3 wrapper="$TEST_TMP/certsrvd-$var"
+	local preload=$SHIM asan
+	# An ASan build needs its runtime first in the preload list.
+	asan=$(ldd "$REAL_CERTSRVD" | awk '/libasan/ {print $3}')
+	[[ -n $asan ]] && preload="$asan:$SHIM"
 	printf '#!/bin/sh\nexec env LD_PRELOAD=%s %s=%s %s "$@"\n' \
-		"$SHIM" "$var" "$n" "$REAL_CERTSRVD" >"$wrapper"
+		"$preload" "$var" "$n" "$REAL_CERTSRVD" >"$wrapper"
 	chmod +x "$wrapper"
 	CERTSRVD=$wrapper
 	daemon_start "$dir"
