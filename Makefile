@@ -59,41 +59,51 @@ $(B)/obj/%.o: %.c
 
 $(COMMON_A): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 $(STORE_A): $(call obj,$(STORE_SRC))
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 $(CA_A): $(call obj,$(CA_SRC))
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(B)/certsrvd: $(call obj,$(DAEMON_SRC)) $(STORE_A) $(CA_A) $(COMMON_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/certsrv: $(call obj,$(CLI_SRC)) $(STORE_A) $(CA_A) $(COMMON_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Unit tests link every internal archive; daemon objects except main.o are
 # available to tests that need them.
 DAEMON_LIB_OBJ := $(call obj,$(filter-out src/daemon/main.c,$(DAEMON_SRC)))
 $(B)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(B)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(DAEMON_LIB_OBJ) $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/helpers/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
 
 # Test-only LD_PRELOAD shim that injects redo-log I/O failures.
 $(B)/tests/libfaultfs.so: tests/faultfs/faultfs.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+	@echo "  LD      $@"
+	@$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
 check: all
 	@B=$(B) scripts/run-tests

@@ -4,6 +4,7 @@
  */
 #include "ca/certext.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -281,4 +282,22 @@ out:
 	ACCESS_DESCRIPTION_free(ad);
 	sk_ACCESS_DESCRIPTION_pop_free(aia, ACCESS_DESCRIPTION_free);
 	return rc;
+}
+
+int cx_der(const void *obj, const ASN1_ITEM *it, uint8_t **der, size_t *len)
+{
+	unsigned char *enc = NULL;
+	int n = ASN1_item_i2d((const ASN1_VALUE *)obj, &enc, it);
+
+	if (n <= 0)
+		return CS_E_INTERNAL;
+	*der = malloc((size_t)n);
+	if (*der == NULL) {
+		OPENSSL_free(enc);
+		return -ENOMEM;
+	}
+	memcpy(*der, enc, (size_t)n);
+	OPENSSL_free(enc);
+	*len = (size_t)n;
+	return 0;
 }

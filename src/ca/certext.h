@@ -44,4 +44,8 @@ int cx_add_aia_issuers(X509 *x, const char *url);
 /* The AKI value for keyid (caller frees with AUTHORITY_KEYID_free). */
 AUTHORITY_KEYID *cx_aki_new(const ASN1_OCTET_STRING *keyid);
 
+/* DER encoding of any ASN.1 object of type it, in malloc'd memory (caller
+ * frees with free()). */
+int cx_der(const void *obj, const ASN1_ITEM *it, uint8_t **der, size_t *len);
+
 #endif

@@ -133,22 +133,7 @@ out:
 
 static int crl_der(X509_CRL *crl, uint8_t **der, size_t *len)
 {
-	unsigned char *buf, *p;
-	int n = i2d_X509_CRL(crl, NULL);
-
-	if (n <= 0)
-		return CS_E_INTERNAL;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return -ENOMEM;
-	p = buf;
-	if (i2d_X509_CRL(crl, &p) != n) {
-		free(buf);
-		return CS_E_INTERNAL;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	return 0;
+	return cx_der(crl, ASN1_ITEM_rptr(X509_CRL), der, len);
 }
 
 int ca_crl_build(const struct ca_signer *s, const struct ca_revoked *list,

@@ -166,20 +166,5 @@ int ca_csr_parse(const uint8_t *data, size_t len, X509_REQ **out,
 
 int ca_csr_der(X509_REQ *req, uint8_t **der, size_t *len)
 {
-	unsigned char *buf, *p;
-	int n = i2d_X509_REQ(req, NULL);
-
-	if (n <= 0)
-		return CS_E_INTERNAL;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return -ENOMEM;
-	p = buf;
-	if (i2d_X509_REQ(req, &p) != n) {
-		free(buf);
-		return CS_E_INTERNAL;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	return 0;
+	return cx_der(req, ASN1_ITEM_rptr(X509_REQ), der, len);
 }

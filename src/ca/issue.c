@@ -413,22 +413,7 @@ out:
 
 int ca_cert_der(X509 *cert, uint8_t **der, size_t *len)
 {
-	unsigned char *buf, *p;
-	int n = i2d_X509(cert, NULL);
-
-	if (n <= 0)
-		return CS_E_INTERNAL;
-	buf = malloc((size_t)n);
-	if (buf == NULL)
-		return -ENOMEM;
-	p = buf;
-	if (i2d_X509(cert, &p) != n) {
-		free(buf);
-		return CS_E_INTERNAL;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	return 0;
+	return cx_der(cert, ASN1_ITEM_rptr(X509), der, len);
 }
 
 char *ca_name_oneline(const X509_NAME *name)

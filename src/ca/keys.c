@@ -134,49 +134,6 @@ int ca_key_generate(enum ca_key_type t, EVP_PKEY **out)
 	return 0;
 }
 
-/* Create path with data, mode, failing with -EEXIST if it exists: write a
- * temp file in the same directory, fsync it, link() it into place (link
- * never replaces), then drop the temp name and fsync the directory. */
-static int write_new_file(const char *path, const void *data, size_t len,
-			  mode_t mode)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
-	int fd = -1, rc;
-
-	if (tmp == NULL)
-		return -ENOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto out_free;
-	}
-	if (fchmod(fd, mode) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = fio_write_full(fd, data, len);
-	if (rc < 0)
-		goto out;
-	if (fsync(fd) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (link(tmp, path) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = fio_fsync_parent(path);
-out:
-	close(fd);
-	unlink(tmp);
-out_free:
-	free(tmp);
-	return rc;
-}
-
 int ca_key_save(const char *path, EVP_PKEY *key)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
@@ -192,7 +149,7 @@ int ca_key_save(const char *path, EVP_PKEY *key)
 	n = BIO_get_mem_data(bio, &pem);
 	if (n <= 0)
 		goto out;
-	rc = write_new_file(path, pem, (size_t)n, 0600);
+	rc = fio_write_new(path, pem, (size_t)n, 0600);
 out:
 	BIO_free(bio); /* secure memory BIO: cleansed on free */
 	return rc;

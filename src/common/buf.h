@@ -1,5 +1,5 @@
 /*
- * buf.h — a growable byte buffer with big-endian integer helpers.
+ * buf.h — a growable byte buffer, and big- and little-endian integer helpers.
  *
  * Ownership: a struct buf owns its data; buf_release() frees it and leaves an
  * empty buffer that may be reused. A buffer that failed to grow keeps its old
@@ -70,6 +70,38 @@ static inline void be64_store(uint8_t *p, uint64_t v)
 {
 	be32_store(p, (uint32_t)(v >> 32));
 	be32_store(p + 4, (uint32_t)v);
+}
+
+/* Little-endian loads and stores (the on-disk formats of src/store). */
+static inline uint16_t le16_load(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t le32_load(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t le64_load(const uint8_t *p)
+{
+	return (uint64_t)le32_load(p) | ((uint64_t)le32_load(p + 4) << 32);
+}
+static inline void le16_store(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void le32_store(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+static inline void le64_store(uint8_t *p, uint64_t v)
+{
+	le32_store(p, (uint32_t)v);
+	le32_store(p + 4, (uint32_t)(v >> 32));
 }
 
 #endif

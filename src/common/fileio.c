@@ -108,7 +108,12 @@ static int fio_fsync(int fd)
 	return 0;
 }
 
-int fio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Write data to a temp file next to path, fsync it, then move it into place:
+ * rename() (replaces path) or, with exclusive, link() (fails with -EEXIST if
+ * path exists) followed by removing the temp name; finally fsync the
+ * directory. On failure the temp file is removed and path is untouched. */
+static int place_file(const char *path, const void *data, size_t len,
+		      mode_t mode, int exclusive)
 {
 	char *tmp = NULL;
 	size_t plen;
@@ -143,10 +148,12 @@ int fio_write_atomic(const char *path, const void *data, size_t len, mode_t mode
 	fd = -1;
 	if (r < 0)
 		goto fail;
-	if (rename(tmp, path) < 0) {
+	if ((exclusive ? link(tmp, path) : rename(tmp, path)) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	if (exclusive)
+		unlink(tmp);
 	r = fio_fsync_parent(path);
 	goto out;
 fail:
@@ -157,6 +164,16 @@ fail:
 out:
 	free(tmp);
 	return r;
+}
+
+int fio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return place_file(path, data, len, mode, 0);
+}
+
+int fio_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return place_file(path, data, len, mode, 1);
 }
 
 int fio_read_all(const char *path, size_t max, uint8_t **out, size_t *len)

@@ -20,6 +20,8 @@ int fio_read_full(int fd, void *data, size_t len, size_t *got);
 int fio_pread_full(int fd, void *data, size_t len, off_t off, size_t *got);
 /* Atomically replace path with data, file mode `mode`. */
 int fio_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Like fio_write_atomic, but never replaces: -EEXIST if path exists. */
+int fio_write_new(const char *path, const void *data, size_t len, mode_t mode);
 /* Read a whole file of at most max bytes into *out (malloc'd, NUL-terminated
  * one past the end; caller frees). -EFBIG if larger than max. */
 int fio_read_all(const char *path, size_t max, uint8_t **out, size_t *len);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/fileio.h"
@@ -29,31 +30,6 @@
 #define C_LINEAGE 24
 #define C_TIME 40
 #define C_CRC 48
-
-static void le32_store(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void le64_store(uint8_t *p, uint64_t v)
-{
-	le32_store(p, (uint32_t)v);
-	le32_store(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t le32_load(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t le64_load(const uint8_t *p)
-{
-	return (uint64_t)le32_load(p) | ((uint64_t)le32_load(p + 4) << 32);
-}
 
 int ckpt_write(const char *path, const struct ckpt *c)
 {

@@ -118,6 +118,24 @@ static void test_write_atomic_replaces_without_leftovers(void **state)
 	assert_int_equal(count_entries(f->dir), 1);
 }
 
+static void test_write_new_never_replaces(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = in_dir(state, "ca.key", 0);
+	struct stat st;
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	assert_int_equal(fio_write_new(p, "first", 5, 0600), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(fio_write_new(p, "second", 6, 0600), -EEXIST);
+	assert_int_equal(fio_read_all(p, 100, &data, &len), 0);
+	assert_memory_equal(data, "first", 5);
+	free(data);
+	assert_int_equal(count_entries(f->dir), 1);   /* no temp file left */
+}
+
 static void test_write_atomic_missing_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -292,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_replaces_without_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_missing_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_new_never_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_all_grows_past_stat, setup, teardown),
