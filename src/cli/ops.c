@@ -543,7 +543,7 @@ cmd_shutdown(struct cli *c, int argc, char **argv)
 	begin(&req, PROTO_SHUTDOWN);
 	r = call(c, &req, &reply);
 	if (r == EXIT_OK)
-		printf("certsrvd stopped\n");
+		printf("certsrvd is stopping\n");
 	buf_release(&req);
 	buf_release(&reply);
 	return r;

@@ -44,6 +44,7 @@ authz_identify(int fd, const struct config *cfg, struct peer *out)
 	out->gid = cred.gid;
 	lookup_user(out);
 	if (cred.uid == 0 || cred.uid == geteuid()) {
+		out->is_admin = 1;
 		out->roles = ROLE_ALL;
 		return 0;
 	}
@@ -56,7 +57,7 @@ authz_identify(int fd, const struct config *cfg, struct peer *out)
 int
 authz_may_use_profile(const struct peer *p, const struct config_profile *cp)
 {
-	if (p->roles == ROLE_ALL || cp->groups.n == 0)
+	if (p->is_admin || cp->groups.n == 0)
 		return 1;
 	return gid_list_match(&cp->groups, p->groups, p->n_groups);
 }

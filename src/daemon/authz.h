@@ -22,6 +22,7 @@ struct peer {
 	gid_t groups[AUTHZ_MAX_GROUPS];
 	size_t n_groups;
 	unsigned roles;                /* ROLE_* bits */
+	int is_admin;                  /* root or the daemon's own user */
 };
 
 /* Identify the peer of a connected Unix socket and compute its roles. */

@@ -4,7 +4,10 @@
  * Every handler validates its fields at the edge (missing, malformed or
  * out-of-range input is refused with a precise sentence before anything is
  * stored), does the expensive work (CSR checks, signing) on the connection
- * thread, and hands only the database writes to the commit thread. A reply
+ * thread, and hands only the database writes to the commit thread. The one
+ * exception is the CRL: its number and entries are read and the signed CRL
+ * stored in one commit-thread transaction, so numbers can never repeat or
+ * miss a revocation that committed before it (one signature per publish). A reply
  * that reports success is built only after commit_run() returned 0, that is
  * after the redo record is on disk (I1).
  */
@@ -768,7 +771,7 @@ typedef int (*handler_fn)(struct ctx *x);
 static const struct {
 	uint16_t type;
 	unsigned roles;    /* any of these roles suffices; NO_ROLE: anyone */
-	int need_all;      /* 1: only root and the daemon's user */
+	int need_all;      /* 1: only root and the daemon's user (is_admin) */
 	handler_fn fn;
 	const char *what;
 } handlers[] = {
@@ -806,7 +809,7 @@ handle_request(struct conn *c, const struct proto_hdr *h,
 			break;
 	if (i == sizeof(handlers) / sizeof(handlers[0])) {
 		r = say(&x, CS_E_UNKNOWN_TYPE, "unknown request type %u", h->type);
-	} else if ((handlers[i].need_all && c->peer.roles != ROLE_ALL) ||
+	} else if ((handlers[i].need_all && !c->peer.is_admin) ||
 		   (handlers[i].roles && !(c->peer.roles & handlers[i].roles))) {
 		r = say(&x, CS_E_DENIED, "access denied: user %s lacks the role"
 			" needed for %s", c->peer.name, handlers[i].what);

@@ -2,8 +2,9 @@
  * main.c — certsrvd: the certificate authority service.
  *
  * Start-up order: take the data directory's lock (one daemon per directory),
- * read the configuration, recover the store (replay the redo log past the
- * database), load the CA key and certificate, start the commit thread, listen.
+ * read the configuration, load the CA key and certificate (a bad key fails
+ * before anything is touched), recover the store (replay the redo log past
+ * the database), start the commit thread, listen.
  * Shutdown (SIGTERM, SIGINT or a shutdown request): stop accepting, let
  * requests in flight finish, checkpoint, exit 0. Logs go to stderr.
  */
@@ -166,6 +167,14 @@ out:
 	return r;
 }
 
+static void
+log_failure(int error, void *arg)
+{
+	(void)arg;
+	logmsg("the redo log writer failed (%s); every change is refused until"
+	       " certsrvd is restarted and recovery runs", cs_strerror(error));
+}
+
 static int
 open_store(struct daemon *d)
 {
@@ -199,6 +208,7 @@ open_store(struct daemon *d)
 	cc.checkpoint_interval_ms = d->cfg->checkpoint_interval_ms;
 	cc.checkpoint_wal_bytes = 64u << 20;
 	cc.circular = d->cfg->circular_logging;
+	cc.on_failure = log_failure;
 	r = commit_start(db, w, d->rinfo.applied_lsn, &cc, &d->commit);
 	if (r < 0) {
 		logmsg("cannot start the commit thread: %s", cs_strerror(r));
@@ -334,6 +344,15 @@ main(int argc, char **argv)
 		logmsg("ready on %s", d.socket_path);
 		r = server_run(&d, sig_fd);
 		logmsg("stopping");
+	}
+	if (r > 0) {
+		/* Requests still running use the daemon's state, so nothing may
+		 * be freed. Every acknowledged change is already in the log;
+		 * checkpoint (after the queued commits) and leave at once. */
+		logmsg("%d requests did not finish within a minute; exiting anyway", r);
+		(void)commit_checkpoint(d.commit);
+		fflush(stderr);
+		_exit(1);
 	}
 	release_daemon(&d);
 	if (r == 0)

@@ -212,12 +212,13 @@ server_request_stop(struct daemon *d)
 }
 
 /* Shut the read side of every connection (idle readers wake with EOF;
- * requests in flight still send their reply) and wait for the threads. */
-static void
+ * requests in flight still send their reply) and wait up to a minute for the
+ * threads. Returns how many are still running. */
+static int
 drain_connections(struct daemon *d)
 {
 	struct timespec until;
-	int i;
+	int i, left;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 60;
@@ -229,7 +230,9 @@ drain_connections(struct daemon *d)
 		if (pthread_cond_timedwait(&d->conns_idle, &d->conns_lock,
 					   &until) == ETIMEDOUT)
 			break;
+	left = d->n_conns;
 	pthread_mutex_unlock(&d->conns_lock);
+	return left;
 }
 
 int
@@ -260,6 +263,5 @@ server_run(struct daemon *d, int sig_fd)
 	close(d->listen_fd);
 	d->listen_fd = -1;
 	(void)unlink(d->socket_path);
-	drain_connections(d);
-	return 0;
+	return drain_connections(d);
 }

@@ -57,7 +57,9 @@ struct conn {
 /* Bind and listen on d->socket_path (mode 0660, group from config). */
 int server_listen(struct daemon *d);
 /* Accept connections until a stop is requested (signalfd sig_fd readable or
- * d->stop_fd written), then wait for connection threads to finish. */
+ * d->stop_fd written), then wait for connection threads to finish. Returns
+ * the number of connection threads still running after the wait (they may
+ * still use the daemon's state, which then must not be freed), or -errno. */
 int server_run(struct daemon *d, int sig_fd);
 void server_request_stop(struct daemon *d);
 /* The connection's reader, opened on first use. */

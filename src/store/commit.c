@@ -43,8 +43,10 @@ struct commit {
 	int stopping;
 	int failed;              /* sticky: 0 or the error */
 
-	/* Owned by the thread; read by stats under lock. */
+	/* Written by the thread under the lock; read by stats under it. */
 	uint64_t applied_lsn;
+	uint32_t generation;
+	uint64_t next_lsn;
 	uint64_t checkpoint_lsn;
 	uint64_t last_checkpoint_ms;
 	uint64_t batches;
@@ -198,6 +200,8 @@ set_failed(struct commit *c, int r)
 	pthread_mutex_lock(&c->lock);
 	c->failed = r;
 	pthread_mutex_unlock(&c->lock);
+	if (c->cfg.on_failure)
+		c->cfg.on_failure(r, c->cfg.on_failure_arg);
 }
 
 /* Log the batch's changeset and commit. 0, or the error that must fail the
@@ -233,7 +237,11 @@ log_and_commit(struct commit *c, sqlite3_session *s)
 		set_failed(c, r);
 		goto out;
 	}
+	pthread_mutex_lock(&c->lock);
 	c->applied_lsn = lsn;
+	c->generation = redo_writer_generation(c->w);
+	c->next_lsn = redo_writer_next_lsn(c->w);
+	pthread_mutex_unlock(&c->lock);
 out:
 	sqlite3_free(cs);
 	return r;
@@ -413,8 +421,8 @@ commit_get_stats(struct commit *c, struct commit_stats *st)
 	pthread_mutex_lock(&c->lock);
 	st->applied_lsn = c->applied_lsn;
 	st->checkpoint_lsn = c->checkpoint_lsn;
-	st->generation = redo_writer_generation(c->w);
-	st->next_lsn = redo_writer_next_lsn(c->w);
+	st->generation = c->generation;
+	st->next_lsn = c->next_lsn;
 	st->batches = c->batches;
 	st->operations = c->operations;
 	st->failed = c->failed;
@@ -477,6 +485,8 @@ commit_start(sqlite3 *db, struct redo_writer *w, uint64_t checkpoint_lsn,
 	c->cfg.logdir = c->logdir;
 	c->cfg.ckpt_path = c->ckpt_path;
 	c->applied_lsn = applied;
+	c->generation = redo_writer_generation(w);
+	c->next_lsn = redo_writer_next_lsn(w);
 	c->checkpoint_lsn = checkpoint_lsn;
 	c->last_checkpoint_ms = now_ms();
 	c->db = db;

@@ -43,6 +43,10 @@ struct commit_config {
 	uint64_t checkpoint_wal_bytes;   /* ... or when the WAL is larger than this */
 	int circular;                    /* delete checkpointed generations */
 	size_t max_batch;                /* operations per batch (0 = default 512) */
+	/* Called once, on the commit thread, when it enters the failed state
+	 * (so the program can log it); may be NULL. */
+	void (*on_failure)(int error, void *arg);
+	void *on_failure_arg;
 };
 
 struct commit_stats {

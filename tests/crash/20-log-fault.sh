@@ -58,6 +58,8 @@ run_case() {
 	tap_is "$(json_eval "d['log']['failed']" <<<"$out" 2>&1)" true "$name: status reports the failed log writer"
 	out=$(cs "$D" view --json 2>&1)
 	tap_check "$name: reads still work while failed" $? "$out"
+	grep -q 'redo log writer failed' "$D/daemon.log"
+	tap_check "$name: certsrvd logged the failure once it happened" $? "$(tail -5 "$D/daemon.log")"
 	daemon_kill9 "$D"
 	daemon_start "$D" || tap_bail "certsrvd did not restart"
 	local missing=0

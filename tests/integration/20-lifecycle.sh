@@ -338,7 +338,7 @@ if [[ -n $n3 && -n $n2 ]] && ((n3 > n2)); then tap_ok "after restart the CRL num
 pid=$(daemon_pid "$D")
 out=$(cs "$D" shutdown 2>&1)
 st=$?
-tap_is "$out" "certsrvd stopped" "shutdown prints 'certsrvd stopped'"
+tap_is "$out" "certsrvd is stopping" "shutdown prints 'certsrvd is stopping'"
 if wait_exit "$pid" 10; then
 	tap_is "$DAEMON_EXIT" 0 "certsrvd exits 0 after the shutdown command"
 	DAEMON_PID[$D]=""
