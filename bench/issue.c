@@ -8,9 +8,11 @@
  * 2. certsrvd: N client threads, each on its own connection, submit the CSRs
  *    (DER) and wait for the durable reply; prints certificates/s and p50/p99
  *    latency.
- * 3. OpenSSL limit: one thread per core, each doing, per request, what no
- *    CA can avoid: decode the DER CSR, verify its signature, sign one
- *    certificate (P-256, SHA-256), for the same M requests; prints requests/s.
+ * 3. OpenSSL limits, one thread per core, for the same M requests: (a) one
+ *    CSR signature verification + one certificate signature (P-256, SHA-256)
+ *    per request, on CSRs decoded beforehand; (b) the same plus decoding the
+ *    DER CSR, which any CA must do with what it receives. Each is measured
+ *    before and after the daemon run and the faster run is kept.
  * Prints a Markdown table. Timing never fails anything: exit 0 unless a
  * request fails.
  */
@@ -160,26 +162,45 @@ run_threads(int n, void *(*fn)(void *))
 static EVP_PKEY *ca_key;
 static X509 *template_cert;
 
+/* One OpenSSL-only request: verify the CSR's signature and sign one
+ * certificate (P-256, SHA-256). With `decode`, the DER CSR is decoded first,
+ * as any CA must do with what it receives; without it the CSR objects decoded
+ * before the run are used (the issue's "one CSR verify + one sign"). */
+static int limit_decodes;
+
 static void *
 openssl_main(void *arg)
 {
-	X509 *x;
+	X509 *x = X509_dup(template_cert);   /* this thread's own, not timed */
+	X509_REQ *req;
 	int i;
 
 	(void)arg;
 	while ((i = next_index++) < n_csrs) {
 		const unsigned char *p = csrs[i].der;
-		X509_REQ *req = d2i_X509_REQ(NULL, &p, csrs[i].len);
 
+		req = limit_decodes ? d2i_X509_REQ(NULL, &p, csrs[i].len)
+				    : csrs[i].req;
 		if (!req || X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1)
 			failures++;
-		X509_REQ_free(req);
-		x = X509_dup(template_cert);
-		if (!x || X509_sign(x, ca_key, EVP_sha256()) <= 0)
+		if (limit_decodes)
+			X509_REQ_free(req);
+		/* A new serial makes a new certificate to sign. */
+		if (!x || ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) != 1 ||
+		    X509_sign(x, ca_key, EVP_sha256()) <= 0)
 			failures++;
-		X509_free(x);
 	}
+	X509_free(x);
 	return NULL;
+}
+
+/* The best of two runs (before and after the daemon's): the comparison never
+ * flatters certsrvd. */
+static double
+limit_seconds(int cores, int decode)
+{
+	limit_decodes = decode;
+	return run_threads(cores, openssl_main);
 }
 
 static void
@@ -201,7 +222,7 @@ int
 main(int argc, char **argv)
 {
 	int clients = 8, count = 4000, cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	double secs, ossl_secs;
+	double secs, verify_secs, decode_secs;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -223,21 +244,26 @@ main(int argc, char **argv)
 	make_csrs(count);
 	latencies = calloc((size_t)count, sizeof(double));
 	make_template();
-	/* The limit is measured before and after the daemon run and the faster
-	 * of the two is kept: the comparison never flatters certsrvd. */
-	ossl_secs = run_threads(cores, openssl_main);
+	/* Pre-decoded CSRs have their public key cached by OpenSSL: warm it. */
+	(void)limit_seconds(cores, 0);
+	verify_secs = limit_seconds(cores, 0);
+	decode_secs = limit_seconds(cores, 1);
 	secs = run_threads(clients, client_main);
 	qsort(latencies, (size_t)count, sizeof(double), cmp_double);
-	ossl_secs = fmin(ossl_secs, run_threads(cores, openssl_main));
+	verify_secs = fmin(verify_secs, limit_seconds(cores, 0));
+	decode_secs = fmin(decode_secs, limit_seconds(cores, 1));
 
 	printf("| what | requests | clients/threads | per second | p50 ms | p99 ms |\n");
 	printf("|---|---|---|---|---|---|\n");
 	printf("| certsrvd submit (durable) | %d | %d | %.0f | %.2f | %.2f |\n",
 	       count, clients, count / secs, latencies[count / 2] * 1e3,
 	       latencies[(count * 99) / 100] * 1e3);
-	printf("| OpenSSL verify+sign limit | %d | %d | %.0f | - | - |\n",
-	       count, cores, count / ossl_secs);
-	printf("\ncertsrvd reaches %.0f%% of the OpenSSL limit; %d failures\n",
-	       100.0 * (count / secs) / (count / ossl_secs), (int)failures);
+	printf("| OpenSSL limit: verify + sign | %d | %d | %.0f | - | - |\n",
+	       count, cores, count / verify_secs);
+	printf("| OpenSSL limit: decode DER + verify + sign | %d | %d | %.0f | - | - |\n",
+	       count, cores, count / decode_secs);
+	printf("\ncertsrvd: %.0f%% of verify+sign, %.0f%% of decode+verify+sign;"
+	       " %d failures\n", 100.0 * verify_secs / secs,
+	       100.0 * decode_secs / secs, (int)failures);
 	return failures ? 1 : 0;
 }

@@ -24,6 +24,7 @@ struct op {
 	void *arg;
 	int result;
 	int done;
+	pthread_cond_t wake;  /* signalled when done is set */
 	struct op *next;
 };
 
@@ -38,7 +39,6 @@ struct commit {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;     /* the thread waits here for work */
-	pthread_cond_t done;     /* callers wait here for their op */
 	struct op *head, *tail;
 	int stopping;
 	int failed;              /* sticky: 0 or the error */
@@ -322,11 +322,13 @@ finish_batch(struct commit *c, struct op *batch, int batch_error)
 		if (batch_error < 0 && o->result == 0)
 			o->result = c->failed ? CS_E_FAILED_STATE : batch_error;
 		o->done = 1;
+		/* Wake exactly this caller: no thundering herd of the callers
+		 * whose operations are in later batches. */
+		pthread_cond_signal(&o->wake);
 		n++;
 	}
 	c->batches++;
 	c->operations += n;
-	pthread_cond_broadcast(&c->done);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -394,25 +396,34 @@ enqueue_and_wait(struct commit *c, struct op *o)
 	c->tail = o;
 	pthread_cond_signal(&c->wake);
 	while (!o->done)
-		pthread_cond_wait(&c->done, &c->lock);
+		pthread_cond_wait(&o->wake, &c->lock);
 	pthread_mutex_unlock(&c->lock);
 	return o->result;
+}
+
+/* Queue an operation (fn NULL: a checkpoint) and wait for its result. */
+static int
+run_op(struct commit *c, commit_fn fn, void *arg)
+{
+	struct op o = { .fn = fn, .arg = arg };
+	int r;
+
+	pthread_cond_init(&o.wake, NULL);
+	r = enqueue_and_wait(c, &o);
+	pthread_cond_destroy(&o.wake);
+	return r;
 }
 
 int
 commit_run(struct commit *c, commit_fn fn, void *arg)
 {
-	struct op o = { .fn = fn, .arg = arg };
-
-	return enqueue_and_wait(c, &o);
+	return run_op(c, fn, arg);
 }
 
 int
 commit_checkpoint(struct commit *c)
 {
-	struct op o = { .fn = NULL };
-
-	return enqueue_and_wait(c, &o);
+	return run_op(c, NULL, NULL);
 }
 
 void
@@ -439,7 +450,6 @@ commit_free(struct commit *c)
 	free(c->wal_path);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->wake);
-	pthread_cond_destroy(&c->done);
 	free(c);
 }
 
@@ -454,8 +464,6 @@ init_conds(struct commit *c)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	r = -pthread_cond_init(&c->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	if (r == 0)
-		r = -pthread_cond_init(&c->done, NULL);
 	return r;
 }
 
