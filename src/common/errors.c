@@ -33,6 +33,10 @@ static const char *const cs_messages[] = {
 	[20] = "The server does not know this message type.",
 	[21] = "The server is shutting down.",
 	[22] = "A library call failed unexpectedly.",
+	[23] = "Another backup of this CA is in progress.",
+	[24] = "A logs-only (incremental) backup needs a completed full backup first.",
+	[25] = "This call is not valid in this kind of backup session.",
+	[26] = "The call is out of the documented order.",
 };
 
 _Static_assert(sizeof(cs_messages) / sizeof(cs_messages[0]) ==

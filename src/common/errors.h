@@ -34,7 +34,11 @@ enum cs_error {
 	CS_E_UNKNOWN_TYPE = -20020,  /* unknown protocol message type */
 	CS_E_SHUTDOWN = -20021,      /* server is shutting down */
 	CS_E_INTERNAL = -20022,      /* unexpected failure of a library call */
-	CS_E_LAST = -20023
+	CS_E_BACKUP_IN_PROGRESS = -20023, /* another backup session is running */
+	CS_E_MISSING_FULL = -20024,  /* logs-only backup without a prior full one */
+	CS_E_BACKUP_SEQUENCE = -20025, /* call not valid for this kind of session */
+	CS_E_SEQUENCE = -20026,      /* call out of the documented order */
+	CS_E_LAST = -20027
 };
 
 /* A static, human sentence for any code (negative errno or CS_E_*); never NULL. */

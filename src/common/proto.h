@@ -29,6 +29,7 @@
 #define PROTO_VERSION 1
 #define PROTO_HDR_LEN 16
 #define PROTO_MAX_PAYLOAD (16u * 1024u * 1024u)
+#define PROTO_MAX_READ (4u * 1024u * 1024u) /* largest PROTO_BACKUP_READ */
 
 enum proto_type {
 	PROTO_PING = 1,
@@ -42,6 +43,19 @@ enum proto_type {
 	PROTO_VIEW = 9,        /* [PT_FILTER] -> PT_JSON (array of rows) */
 	PROTO_GETCERT = 10,    /* PT_REQUEST_ID or PT_SERIAL -> PT_CERT */
 	PROTO_SHUTDOWN = 11,   /* -> (empty), then the server stops cleanly */
+
+	/* Online backup (docs/protocol.md "Backup"): one session per
+	 * connection, one session per CA at a time. */
+	PROTO_BACKUP_PREPARE = 20,        /* PT_FLAGS, [PT_GRBIT] -> (empty) */
+	PROTO_BACKUP_DATABASE_NAMES = 21, /* -> PT_LIST */
+	PROTO_BACKUP_OPEN = 22,           /* PT_PATH -> PT_SIZE */
+	PROTO_BACKUP_READ = 23,           /* PT_LENGTH -> PT_DATA (empty at end of file) */
+	PROTO_BACKUP_CLOSE = 24,          /* -> (empty) */
+	PROTO_BACKUP_LOGS = 25,           /* -> PT_LIST */
+	PROTO_BACKUP_TRUNCATE = 26,       /* -> (empty) */
+	PROTO_BACKUP_DYNAMIC_FILES = 27,  /* -> PT_LIST (entries untagged) */
+	PROTO_BACKUP_END = 28,            /* -> (empty) */
+	PROTO_RESTORE_LOCATIONS = 29,     /* -> PT_LIST */
 
 	PROTO_REPLY_OK = 0x8000,
 	PROTO_REPLY_ERR = 0x8001,
@@ -62,6 +76,14 @@ enum proto_tag {
 	PT_FILTER = 12,     /* u32: a VIEW_* filter */
 	PT_CRL_NUMBER = 13, /* u64 */
 	PT_COUNT = 14,      /* u64 */
+	PT_FLAGS = 15,      /* u32: CSBACKUP_TYPE_* / CSCONTROL_* values */
+	PT_GRBIT = 16,      /* u32: the Windows API's grbitJet (must be 0) */
+	PT_LIST = 17,       /* bytes: entries, each a tag byte (0: none), a
+			       UTF-8 path and a NUL byte */
+	PT_PATH = 18,       /* string: an absolute path */
+	PT_SIZE = 19,       /* u64: a size in bytes */
+	PT_LENGTH = 20,     /* u32: bytes wanted, 1..PROTO_MAX_READ */
+	PT_DATA = 21,       /* bytes: file contents */
 };
 
 /* Filters of PROTO_VIEW (PT_FILTER); 0 = all rows. */
