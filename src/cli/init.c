@@ -36,6 +36,7 @@ static const char default_conf[] =
 	"log_file_size_kb = 16384\n"
 	"circular_logging = false\n"
 	"checkpoint_interval_sec = 60\n"
+	"backup_max_wal_mb = 1024\n"
 	"\n"
 	"[access]\n"
 	"; socket_group = certsrv\n"

@@ -166,6 +166,10 @@ store_key(struct parse *ps, int line, const char *k, const char *v)
 		if (parse_long(v, 1, 86400, &n) < 0)
 			return parse_fail(ps, line, "store", k, "must be 1..86400");
 		c->checkpoint_interval_ms = (uint64_t)n * 1000u;
+	} else if (!strcmp(k, "backup_max_wal_mb")) {
+		if (parse_long(v, 1, 1048576, &n) < 0)
+			return parse_fail(ps, line, "store", k, "must be 1..1048576");
+		c->backup_max_wal_mb = (uint64_t)n;
 	} else {
 		return parse_fail(ps, line, "store", k, "unknown key");
 	}
@@ -329,6 +333,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	c->crl_period_hours = 168;
 	c->log_file_bytes = 16u * 1024u * 1024u;
 	c->checkpoint_interval_ms = 60000;
+	c->backup_max_wal_mb = 1024;
 	r = add_builtins(c);
 	if (r < 0)
 		goto fail;

@@ -40,6 +40,7 @@ struct config {
 	uint64_t log_file_bytes;
 	int circular_logging;
 	uint64_t checkpoint_interval_ms;
+	uint64_t backup_max_wal_mb;   /* a full backup aborts past this WAL size */
 	int has_socket_group;
 	gid_t socket_group;
 	struct gid_list roles[ROLE_COUNT]; /* indexed by bit position */

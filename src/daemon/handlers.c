@@ -22,26 +22,14 @@
 
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "daemon/backup.h"
 #include "store/db.h"
 
 #define MAX_PROFILE_NAME 64
 #define MAX_SERIAL_TEXT 128
 
-struct ctx {
-	struct conn *c;
-	struct daemon *d;
-	struct proto_reader r;
-	struct buf *reply;
-	uint32_t req_id;
-	char err[512];
-};
-
-static int
-say(struct ctx *x, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-say(struct ctx *x, int code, const char *fmt, ...)
+int
+req_fail(struct req *x, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,8 +39,8 @@ say(struct ctx *x, int code, const char *fmt, ...)
 	return code;
 }
 
-static int
-reply_ok(struct ctx *x)
+int
+req_reply_ok(struct req *x)
 {
 	return proto_begin(x->reply, PROTO_REPLY_OK, x->req_id);
 }
@@ -114,7 +102,7 @@ cert_not_after(const X509 *cert)
 /* Sign a certificate for req and store it; fills the reply. existing_id > 0
  * resolves that pending request (officer = peer) instead of a new one. */
 static int
-issue_and_store(struct ctx *x, X509_REQ *req, const struct config_profile *cp,
+issue_and_store(struct req *x, X509_REQ *req, const struct config_profile *cp,
 		const struct db_request *rq, int64_t existing_id)
 {
 	struct ca_urls urls = { x->d->cfg->crl_url, x->d->cfg->aia_url };
@@ -130,7 +118,7 @@ issue_and_store(struct ctx *x, X509_REQ *req, const struct config_profile *cp,
 	memset(&op, 0, sizeof(op));
 	r = ca_serial_random(serial);
 	if (r < 0)
-		return say(x, r, "no random serial number: %s", cs_strerror(r));
+		return req_fail(x, r, "no random serial number: %s", cs_strerror(r));
 	ca_serial_hex(serial, sizeof(serial), serial_hex);
 	r = ca_issue(x->d->signer, req, &cp->p, &urls, serial, rq->submitted_at,
 		     0, &cert, x->err, sizeof(x->err));
@@ -158,11 +146,11 @@ issue_and_store(struct ctx *x, X509_REQ *req, const struct config_profile *cp,
 	r = commit_run(x->d->commit, op_store_issued, &op);
 	if (r < 0) {
 		if (r == CS_E_STATE)
-			say(x, r, "request %lld is no longer pending",
+			req_fail(x, r, "request %lld is no longer pending",
 			    (long long)existing_id);
 		goto out;
 	}
-	r = reply_ok(x);
+	r = req_reply_ok(x);
 	proto_put_u64(x->reply, PT_REQUEST_ID, (uint64_t)op.request_id);
 	proto_put_u32(x->reply, PT_DISPOSITION, DISP_ISSUED);
 	proto_put_str(x->reply, PT_SERIAL, serial_hex);
@@ -177,7 +165,7 @@ out:
 /* A request refused by profile policy is kept as failed (30), as AD CS does,
  * so an officer can see what was asked and why it was refused. */
 static int
-store_failed(struct ctx *x, const struct db_request *rq, const char *why)
+store_failed(struct req *x, const struct db_request *rq, const char *why)
 {
 	struct request_op op;
 	int r;
@@ -190,12 +178,12 @@ store_failed(struct ctx *x, const struct db_request *rq, const char *why)
 	r = commit_run(x->d->commit, op_store_request, &op);
 	if (r < 0)
 		return r;
-	return say(x, CS_E_POLICY, "request %lld failed: %s",
+	return req_fail(x, CS_E_POLICY, "request %lld failed: %s",
 		   (long long)op.request_id, why);
 }
 
 static int
-store_pending(struct ctx *x, const struct db_request *rq)
+store_pending(struct req *x, const struct db_request *rq)
 {
 	struct request_op op;
 	int r;
@@ -206,21 +194,21 @@ store_pending(struct ctx *x, const struct db_request *rq)
 	r = commit_run(x->d->commit, op_store_request, &op);
 	if (r < 0)
 		return r;
-	r = reply_ok(x);
+	r = req_reply_ok(x);
 	proto_put_u64(x->reply, PT_REQUEST_ID, (uint64_t)op.request_id);
 	proto_put_u32(x->reply, PT_DISPOSITION, DISP_PENDING);
 	return r;
 }
 
 static int
-lookup_profile(struct ctx *x, const char *name,
+lookup_profile(struct req *x, const char *name,
 	       const struct config_profile **cp)
 {
 	*cp = config_profile(x->d->cfg, name);
 	if (!*cp)
-		return say(x, CS_E_PROFILE, "no profile named \"%s\"", name);
+		return req_fail(x, CS_E_PROFILE, "no profile named \"%s\"", name);
 	if (!authz_may_use_profile(&x->c->peer, *cp))
-		return say(x, CS_E_PROFILE_DENIED,
+		return req_fail(x, CS_E_PROFILE_DENIED,
 			   "user %s may not use profile \"%s\"",
 			   x->c->peer.name, name);
 	return 0;
@@ -245,7 +233,7 @@ request_der(const uint8_t *in, size_t len, X509_REQ *req, uint8_t **der,
 }
 
 static int
-h_submit(struct ctx *x)
+h_submit(struct req *x)
 {
 	const struct config_profile *cp;
 	const uint8_t *csr;
@@ -259,12 +247,12 @@ h_submit(struct ctx *x)
 	int r;
 
 	if (proto_get_bytes(&x->r, PT_CSR, &csr, &csr_len) < 0)
-		return say(x, CS_E_PROTO, "the request carries no CSR");
+		return req_fail(x, CS_E_PROTO, "the request carries no CSR");
 	r = proto_get_str(&x->r, PT_PROFILE, MAX_PROFILE_NAME, &profile);
 	if (r == -ENOENT)
 		profile = strdup("tls-server");
 	else if (r < 0)
-		return say(x, CS_E_PROTO, "the profile name is malformed");
+		return req_fail(x, CS_E_PROTO, "the profile name is malformed");
 	if (!profile)
 		return -ENOMEM;
 	r = lookup_profile(x, profile, &cp);
@@ -306,19 +294,19 @@ out:
 /* ----------------------------------------------------------- issue, deny */
 
 static int
-get_request_id(struct ctx *x, int64_t *id)
+get_request_id(struct req *x, int64_t *id)
 {
 	uint64_t v;
 
 	if (proto_get_u64(&x->r, PT_REQUEST_ID, &v) < 0 || v == 0 ||
 	    v > INT64_MAX)
-		return say(x, CS_E_PROTO, "the request carries no valid request id");
+		return req_fail(x, CS_E_PROTO, "the request carries no valid request id");
 	*id = (int64_t)v;
 	return 0;
 }
 
 static int
-h_issue(struct ctx *x)
+h_issue(struct req *x)
 {
 	struct db_request_row row;
 	const struct config_profile *cp;
@@ -335,18 +323,18 @@ h_issue(struct ctx *x)
 	if (r == 0)
 		r = db_get_request(db, id, &row);
 	if (r == CS_E_NOTFOUND)
-		say(x, r, "no request %lld", (long long)id);
+		req_fail(x, r, "no request %lld", (long long)id);
 	if (r < 0)
 		goto out;
 	if (row.disposition != DISP_PENDING && row.disposition != DISP_DENIED) {
-		r = say(x, CS_E_STATE, "request %lld is %s; only pending or denied"
+		r = req_fail(x, CS_E_STATE, "request %lld is %s; only pending or denied"
 			" requests can be issued", (long long)id,
 			db_disposition_name(row.disposition));
 		goto out;
 	}
 	cp = config_profile(x->d->cfg, row.profile);
 	if (!cp) {
-		r = say(x, CS_E_PROFILE, "request %lld names profile \"%s\","
+		r = req_fail(x, CS_E_PROFILE, "request %lld names profile \"%s\","
 			" which no longer exists", (long long)id, row.profile);
 		goto out;
 	}
@@ -381,7 +369,7 @@ op_deny(sqlite3 *db, void *arg)
 }
 
 static int
-h_deny(struct ctx *x)
+h_deny(struct req *x)
 {
 	struct resolve_op op = { 0, time(NULL), x->c->peer.name, 0 };
 	int r;
@@ -391,13 +379,13 @@ h_deny(struct ctx *x)
 		return r;
 	r = commit_run(x->d->commit, op_deny, &op);
 	if (r == CS_E_NOTFOUND)
-		return say(x, r, "no request %lld", (long long)op.id);
+		return req_fail(x, r, "no request %lld", (long long)op.id);
 	if (r == CS_E_STATE)
-		return say(x, r, "request %lld is not pending; only pending"
+		return req_fail(x, r, "request %lld is not pending; only pending"
 			   " requests can be denied", (long long)op.id);
 	if (r < 0)
 		return r;
-	r = reply_ok(x);
+	r = req_reply_ok(x);
 	proto_put_u32(x->reply, PT_DISPOSITION, DISP_DENIED);
 	return r;
 }
@@ -405,17 +393,17 @@ h_deny(struct ctx *x)
 /* ------------------------------------------------------ revoke, unrevoke */
 
 static int
-get_serial(struct ctx *x, char out[CA_SERIAL_HEX_MAX + 8])
+get_serial(struct req *x, char out[CA_SERIAL_HEX_MAX + 8])
 {
 	char *s = NULL;
 	int r;
 
 	r = proto_get_str(&x->r, PT_SERIAL, MAX_SERIAL_TEXT, &s);
 	if (r < 0)
-		return say(x, CS_E_PROTO, "the request carries no serial number");
+		return req_fail(x, CS_E_PROTO, "the request carries no serial number");
 	r = ca_serial_normalize(s, out);
 	if (r < 0)
-		say(x, CS_E_INVALID, "\"%s\" is not a serial number (hex digits,"
+		req_fail(x, CS_E_INVALID, "\"%s\" is not a serial number (hex digits,"
 		    " optionally with colons)", s);
 	free(s);
 	return r;
@@ -445,7 +433,7 @@ op_revoke(sqlite3 *db, void *arg)
 #define REASON_MAX 10
 
 static int
-revoke_args(struct ctx *x, struct revoke_op *op)
+revoke_args(struct req *x, struct revoke_op *op)
 {
 	uint32_t reason = 0;
 	uint64_t date = 0;
@@ -453,23 +441,23 @@ revoke_args(struct ctx *x, struct revoke_op *op)
 
 	r = proto_get_u32(&x->r, PT_REASON, &reason);
 	if (r < 0 && r != -ENOENT)
-		return say(x, CS_E_PROTO, "malformed reason field");
+		return req_fail(x, CS_E_PROTO, "malformed reason field");
 	if (reason > REASON_MAX || reason == REASON_UNUSED ||
 	    reason == REASON_REMOVE_FROM_CRL)
-		return say(x, CS_E_INVALID, "reason %u cannot be used to revoke",
+		return req_fail(x, CS_E_INVALID, "reason %u cannot be used to revoke",
 			   reason);
 	r = proto_get_u64(&x->r, PT_DATE, &date);
 	if (r < 0 && r != -ENOENT)
-		return say(x, CS_E_PROTO, "malformed date field");
+		return req_fail(x, CS_E_PROTO, "malformed date field");
 	if (date > (uint64_t)INT32_MAX * 4)
-		return say(x, CS_E_INVALID, "revocation date out of range");
+		return req_fail(x, CS_E_INVALID, "revocation date out of range");
 	op->reason = (int)reason;
 	op->effective = r == -ENOENT ? op->now : (int64_t)date;
 	return 0;
 }
 
 static int
-revoke_common(struct ctx *x, int unrevoke)
+revoke_common(struct req *x, int unrevoke)
 {
 	char serial[CA_SERIAL_HEX_MAX + 8];
 	struct revoke_op op = { serial, -1, 0, time(NULL), x->c->peer.name };
@@ -482,25 +470,25 @@ revoke_common(struct ctx *x, int unrevoke)
 		return r;
 	r = commit_run(x->d->commit, op_revoke, &op);
 	if (r == CS_E_NOTFOUND)
-		return say(x, r, "no certificate with serial %s", serial);
+		return req_fail(x, r, "no certificate with serial %s", serial);
 	if (r == CS_E_STATE && unrevoke)
-		return say(x, r, "certificate %s is not on hold (certificateHold);"
+		return req_fail(x, r, "certificate %s is not on hold (certificateHold);"
 			   " only a hold can be undone", serial);
 	if (r == CS_E_STATE)
-		return say(x, r, "certificate %s is already revoked", serial);
+		return req_fail(x, r, "certificate %s is already revoked", serial);
 	if (r < 0)
 		return r;
-	return reply_ok(x);
+	return req_reply_ok(x);
 }
 
 static int
-h_revoke(struct ctx *x)
+h_revoke(struct req *x)
 {
 	return revoke_common(x, 0);
 }
 
 static int
-h_unrevoke(struct ctx *x)
+h_unrevoke(struct req *x)
 {
 	return revoke_common(x, 1);
 }
@@ -580,7 +568,7 @@ op_publish_crl(sqlite3 *db, void *arg)
 }
 
 static int
-h_crl_publish(struct ctx *x)
+h_crl_publish(struct req *x)
 {
 	struct crl_op op;
 	int r;
@@ -591,17 +579,17 @@ h_crl_publish(struct ctx *x)
 	pthread_mutex_lock(&x->d->crl_lock);
 	r = commit_run(x->d->commit, op_publish_crl, &op);
 	if (r < 0 && op.err[0])
-		say(x, r, "cannot build the CRL: %s", op.err);
+		req_fail(x, r, "cannot build the CRL: %s", op.err);
 	if (r == 0) {
 		r = fio_write_atomic(x->d->crl_path, op.der, op.der_len, 0644);
 		if (r < 0)
-			say(x, r, "CRL %llu is stored but %s could not be written: %s",
+			req_fail(x, r, "CRL %llu is stored but %s could not be written: %s",
 			    (unsigned long long)op.number, x->d->crl_path,
 			    cs_strerror(r));
 	}
 	pthread_mutex_unlock(&x->d->crl_lock);
 	if (r == 0) {
-		r = reply_ok(x);
+		r = req_reply_ok(x);
 		proto_put_u64(x->reply, PT_CRL_NUMBER, op.number);
 		proto_put_u64(x->reply, PT_COUNT, op.n);
 	}
@@ -612,7 +600,7 @@ h_crl_publish(struct ctx *x)
 /* ------------------------------------------------------------ reads */
 
 static int
-put_json(struct ctx *x, json_t *doc)
+put_json(struct req *x, json_t *doc)
 {
 	char *text;
 	int r;
@@ -622,17 +610,17 @@ put_json(struct ctx *x, json_t *doc)
 		return -ENOMEM;
 	if (strlen(text) > PROTO_MAX_PAYLOAD - 64) {
 		free(text);
-		return say(x, CS_E_TOOBIG, "the answer is larger than the protocol"
+		return req_fail(x, CS_E_TOOBIG, "the answer is larger than the protocol"
 			   " allows; narrow it with a filter");
 	}
-	r = reply_ok(x);
+	r = req_reply_ok(x);
 	proto_put_str(x->reply, PT_JSON, text);
 	free(text);
 	return r;
 }
 
 static int
-h_view(struct ctx *x)
+h_view(struct req *x)
 {
 	uint32_t filter = VIEW_ALL;
 	json_t *rows = NULL;
@@ -641,9 +629,9 @@ h_view(struct ctx *x)
 
 	r = proto_get_u32(&x->r, PT_FILTER, &filter);
 	if (r < 0 && r != -ENOENT)
-		return say(x, CS_E_PROTO, "malformed filter field");
+		return req_fail(x, CS_E_PROTO, "malformed filter field");
 	if (filter > VIEW_FAILED)
-		return say(x, CS_E_INVALID, "unknown view filter %u", filter);
+		return req_fail(x, CS_E_INVALID, "unknown view filter %u", filter);
 	r = conn_reader(x->c, &db);
 	if (r == 0)
 		r = db_view_json(db, (int)filter, &rows);
@@ -654,7 +642,7 @@ h_view(struct ctx *x)
 }
 
 static int
-h_getcert(struct ctx *x)
+h_getcert(struct req *x)
 {
 	char serial[CA_SERIAL_HEX_MAX + 8];
 	const char *by_serial = NULL;
@@ -675,15 +663,15 @@ h_getcert(struct ctx *x)
 	if (r == 0)
 		r = db_get_cert(db, (int64_t)id, by_serial, &der, &len, &requester);
 	if (r == CS_E_NOTFOUND)
-		r = by_serial ? say(x, r, "no certificate with serial %s", serial)
-			      : say(x, r, "request %llu has no certificate",
+		r = by_serial ? req_fail(x, r, "no certificate with serial %s", serial)
+			      : req_fail(x, r, "request %llu has no certificate",
 				    (unsigned long long)id);
 	if (r == 0 && !(x->c->peer.roles & (ROLE_OFFICER | ROLE_AUDITOR)) &&
 	    strcmp(requester, x->c->peer.name) != 0)
-		r = say(x, CS_E_DENIED, "the certificate was requested by another"
+		r = req_fail(x, CS_E_DENIED, "the certificate was requested by another"
 			" user");
 	if (r == 0) {
-		r = reply_ok(x);
+		r = req_reply_ok(x);
 		proto_put_bytes(x->reply, PT_CERT, der, len);
 	}
 	free(der);
@@ -715,7 +703,7 @@ log_json(struct daemon *d)
 }
 
 static int
-h_status(struct ctx *x)
+h_status(struct req *x)
 {
 	json_t *counts = NULL, *doc = NULL;
 	uint64_t crl_number = 0;
@@ -751,20 +739,20 @@ out:
 }
 
 static int
-h_ping(struct ctx *x)
+h_ping(struct req *x)
 {
-	return reply_ok(x);
+	return req_reply_ok(x);
 }
 
 static int
-h_shutdown(struct ctx *x)
+h_shutdown(struct req *x)
 {
-	return reply_ok(x);
+	return req_reply_ok(x);
 }
 
 /* ------------------------------------------------------------- dispatch */
 
-typedef int (*handler_fn)(struct ctx *x);
+typedef int (*handler_fn)(struct req *x);
 
 #define NO_ROLE 0u
 
@@ -788,13 +776,26 @@ static const struct {
 	{ PROTO_GETCERT, ROLE_ENROLL | ROLE_OFFICER | ROLE_AUDITOR, 0, h_getcert,
 	  "getcert" },
 	{ PROTO_SHUTDOWN, ROLE_ALL, 1, h_shutdown, "shutdown" },
+	{ PROTO_BACKUP_PREPARE, ROLE_BACKUP, 0, backup_prepare, "backup" },
+	{ PROTO_BACKUP_DATABASE_NAMES, ROLE_BACKUP, 0, backup_database_names,
+	  "backup" },
+	{ PROTO_BACKUP_OPEN, ROLE_BACKUP, 0, backup_open, "backup" },
+	{ PROTO_BACKUP_READ, ROLE_BACKUP, 0, backup_read, "backup" },
+	{ PROTO_BACKUP_CLOSE, ROLE_BACKUP, 0, backup_close, "backup" },
+	{ PROTO_BACKUP_LOGS, ROLE_BACKUP, 0, backup_logs, "backup" },
+	{ PROTO_BACKUP_TRUNCATE, ROLE_BACKUP, 0, backup_truncate, "backup" },
+	{ PROTO_BACKUP_DYNAMIC_FILES, ROLE_BACKUP, 0, backup_dynamic_files,
+	  "backup" },
+	{ PROTO_BACKUP_END, ROLE_BACKUP, 0, backup_end, "backup" },
+	{ PROTO_RESTORE_LOCATIONS, ROLE_BACKUP, 0, backup_restore_locations,
+	  "backup" },
 };
 
 int
 handle_request(struct conn *c, const struct proto_hdr *h,
-	       const uint8_t *payload, size_t len, struct buf *reply)
+	       const uint8_t *payload, size_t len, struct buf *reply, int *sent)
 {
-	struct ctx x;
+	struct req x;
 	size_t i;
 	int r, stop = 0;
 
@@ -808,16 +809,17 @@ handle_request(struct conn *c, const struct proto_hdr *h,
 		if (handlers[i].type == h->type)
 			break;
 	if (i == sizeof(handlers) / sizeof(handlers[0])) {
-		r = say(&x, CS_E_UNKNOWN_TYPE, "unknown request type %u", h->type);
+		r = req_fail(&x, CS_E_UNKNOWN_TYPE, "unknown request type %u", h->type);
 	} else if ((handlers[i].need_all && !c->peer.is_admin) ||
 		   (handlers[i].roles && !(c->peer.roles & handlers[i].roles))) {
-		r = say(&x, CS_E_DENIED, "access denied: user %s lacks the role"
+		r = req_fail(&x, CS_E_DENIED, "access denied: user %s lacks the role"
 			" needed for %s", c->peer.name, handlers[i].what);
 	} else {
 		r = handlers[i].fn(&x);
 		stop = r == 0 && h->type == PROTO_SHUTDOWN;
 	}
-	if (r == 0)
+	*sent = r == 0 && x.sent;
+	if (r == 0 && !x.sent)
 		r = proto_finish(reply);
 	if (r < 0) {
 		buf_reset(reply);

@@ -209,6 +209,17 @@ open_store(struct daemon *d)
 	cc.checkpoint_wal_bytes = 64u << 20;
 	cc.circular = d->cfg->circular_logging;
 	cc.on_failure = log_failure;
+	/* The backup reads ca.db through this descriptor, opened once and kept
+	 * until exit: closing any descriptor of the file would drop SQLite's
+	 * POSIX locks on it (I4). */
+	d->db_fd = open(d->paths.db_path, O_RDONLY | O_CLOEXEC);
+	if (d->db_fd < 0) {
+		r = -errno;
+		logmsg("%s: %s", d->paths.db_path, cs_strerror(r));
+		db_close(db);
+		redo_writer_close(w);
+		return r;
+	}
 	r = commit_start(db, w, d->rinfo.applied_lsn, &cc, &d->commit);
 	if (r < 0) {
 		logmsg("cannot start the commit thread: %s", cs_strerror(r));
@@ -245,6 +256,8 @@ init_daemon(struct daemon *d, const char *datadir)
 	d->listen_fd = -1;
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
 	pthread_mutex_init(&d->crl_lock, NULL);
+	pthread_mutex_init(&d->backup_lock, NULL);
+	d->db_fd = -1;
 	pthread_mutex_init(&d->conns_lock, NULL);
 	pthread_cond_init(&d->conns_idle, NULL);
 	for (i = 0; i < SERVER_MAX_CONNS; i++)
@@ -278,6 +291,9 @@ release_daemon(struct daemon *d)
 	free(d->ca_subject);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
+	/* Last: SQLite's connection is closed by now (I4). */
+	if (d->db_fd >= 0)
+		close(d->db_fd);
 }
 
 static const char *
@@ -318,16 +334,25 @@ main(int argc, char **argv)
 {
 	static struct daemon d;
 	const char *datadir = parse_args(argc, argv);
-	char keytype[32];
+	char keytype[32], *absdir;
 	int lock_fd = -1, sig_fd = -1, r;
+
+	/* Absolute paths everywhere: the backup API hands them to clients. */
+	absdir = realpath(datadir, NULL);
+	if (!absdir) {
+		logmsg("%s: %s", datadir, strerror(errno));
+		return 1;
+	}
+	datadir = absdir;
 
 	r = take_lock(datadir, &lock_fd);
 	if (r < 0)
-		return 1;
+		goto out;
 	sig_fd = signal_fd();
 	if (sig_fd < 0) {
+		r = -errno;
 		logmsg("signalfd: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	r = init_daemon(&d, datadir);
 	if (r == 0)
@@ -357,7 +382,11 @@ main(int argc, char **argv)
 	release_daemon(&d);
 	if (r == 0)
 		logmsg("stopped cleanly");
-	close(sig_fd);
-	close(lock_fd);
+out:
+	if (sig_fd >= 0)
+		close(sig_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(absdir);
 	return r == 0 ? 0 : 1;
 }

@@ -23,6 +23,7 @@
 
 #include "common/errors.h"
 #include "common/proto.h"
+#include "daemon/backup.h"
 #include "daemon/handlers.h"
 
 int
@@ -61,7 +62,7 @@ serve(struct conn *c)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct proto_hdr h;
-	int r, stop;
+	int r, stop, sent;
 
 	r = authz_identify(c->fd, c->d->cfg, &c->peer);
 	if (r < 0)
@@ -78,9 +79,9 @@ serve(struct conn *c)
 		if (r < 0)
 			break;   /* peer gone, timed out, or stop */
 		buf_reset(&out);
-		stop = handle_request(c, &h, in.data, in.len, &out);
 		set_timeouts(c->fd, SERVER_IO_TIMEOUT_SEC);
-		if (proto_send(c->fd, &out) < 0)
+		stop = handle_request(c, &h, in.data, in.len, &out, &sent);
+		if (!sent && proto_send(c->fd, &out) < 0)
 			break;
 		if (stop) {
 			server_request_stop(c->d);
@@ -108,6 +109,9 @@ conn_main(void *arg)
 	struct conn *c = arg;
 
 	serve(c);
+	/* A backup session belongs to its connection: a client that goes
+	 * away aborts it, and everything it paused resumes. */
+	backup_session_abort(c);
 	db_close(c->reader);
 	/* Free the slot before closing, so stop never shuts a reused fd. */
 	release_slot(c->d, c->slot);

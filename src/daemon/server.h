@@ -24,6 +24,8 @@
 #define SERVER_IDLE_TIMEOUT_SEC 300
 #define SERVER_IO_TIMEOUT_SEC 30
 
+struct backup_session;
+
 struct daemon {
 	struct store_paths paths;
 	struct config *cfg;
@@ -35,6 +37,11 @@ struct daemon {
 	char *ca_subject;
 	const char *key_type;
 	pthread_mutex_t crl_lock; /* one CRL publication at a time */
+	int db_fd;                /* ca.db, read-only, open for the daemon's
+				     whole life: the backup reads through it
+				     and never closes it (I4) */
+	pthread_mutex_t backup_lock;
+	struct backup_session *backup_active; /* one session per CA */
 
 	int listen_fd;
 	int stop_fd;              /* eventfd: written to request a stop */
@@ -52,6 +59,7 @@ struct conn {
 	int slot;
 	struct peer peer;
 	sqlite3 *reader;          /* opened on first use */
+	struct backup_session *backup; /* this connection's backup session */
 };
 
 /* Bind and listen on d->socket_path (mode 0660, group from config). */

@@ -19,8 +19,14 @@
 #define DEFAULT_MAX_BATCH 512
 #define CHECKPOINT_BUSY_MS 200
 
+/* A control operation runs alone on the commit thread, outside any batch
+ * transaction, with access to the commit state (checkpoints, log rolls,
+ * backup pauses). */
+typedef int (*control_fn)(struct commit *c, void *arg);
+
 struct op {
-	commit_fn fn;        /* NULL: a checkpoint request */
+	commit_fn fn;        /* a write operation, or NULL for ... */
+	control_fn ctl;      /* ... a control operation */
 	void *arg;
 	int result;
 	int done;
@@ -49,6 +55,9 @@ struct commit {
 	uint64_t next_lsn;
 	uint64_t checkpoint_lsn;
 	uint64_t last_checkpoint_ms;
+	int backup_paused;        /* checkpoints paused for a backup */
+	int backup_aborted;       /* ... and the WAL outgrew the pause's limit */
+	uint64_t backup_wal_limit;
 	uint64_t batches;
 	uint64_t operations;
 };
@@ -97,10 +106,11 @@ commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
 	return ckpt_write(ckpt_path, &c);
 }
 
-/* Circular logging: delete every generation below the current one whose
- * records are all at or below the checkpoint (I7). */
+/* Delete every generation up to `upto` and below the current one whose
+ * records are all at or below the checkpoint (I7). Callers decide the other
+ * half of I7: circular logging, or a completed backup that covered them. */
 static int
-delete_checkpointed_generations(struct commit *c)
+delete_checkpointed_generations(struct commit *c, uint32_t upto, uint32_t *count)
 {
 	char path[4096];
 	struct redo_reader *r = NULL;
@@ -112,7 +122,7 @@ delete_checkpointed_generations(struct commit *c)
 	rv = redo_list_generations(c->logdir, &gens, &n);
 	if (rv < 0)
 		return rv;
-	for (i = 0; i + 1 < n && gens[i + 1] <= cur; i++) {
+	for (i = 0; i + 1 < n && gens[i + 1] <= cur && gens[i] <= upto; i++) {
 		/* Records of gens[i] end right before the first of gens[i+1]. */
 		rv = redo_path(c->logdir, gens[i + 1], path, sizeof(path));
 		if (rv == 0)
@@ -126,6 +136,8 @@ delete_checkpointed_generations(struct commit *c)
 			rv = -errno;
 		if (rv < 0)
 			break;
+		if (count)
+			(*count)++;
 	}
 	free(gens);
 	if (rv == 0)
@@ -147,24 +159,46 @@ run_checkpoint(struct commit *c)
 	c->checkpoint_lsn = c->applied_lsn;
 	pthread_mutex_unlock(&c->lock);
 	c->last_checkpoint_ms = now_ms();
-	if (c->cfg.circular)
-		r = delete_checkpointed_generations(c);
+	if (c->cfg.circular && !c->backup_paused)
+		r = delete_checkpointed_generations(c, UINT32_MAX, NULL);
 	return r;
+}
+
+static int
+wal_bigger_than(const struct commit *c, uint64_t limit)
+{
+	struct stat st;
+
+	return stat(c->wal_path, &st) == 0 && (uint64_t)st.st_size > limit;
 }
 
 static int
 wal_too_big(const struct commit *c)
 {
-	struct stat st;
+	return wal_bigger_than(c, c->cfg.checkpoint_wal_bytes);
+}
 
-	return stat(c->wal_path, &st) == 0 &&
-	       (uint64_t)st.st_size > c->cfg.checkpoint_wal_bytes;
+/* While a backup streams ca.db, checkpoints wait — unless the WAL outgrows
+ * the backup's limit: then the backup is aborted (it sees the flag at its
+ * next call) and checkpoints resume. 1 if checkpoints must still wait. */
+static int
+checkpoints_paused(struct commit *c)
+{
+	if (!c->backup_paused)
+		return 0;
+	if (!wal_bigger_than(c, c->backup_wal_limit))
+		return 1;
+	pthread_mutex_lock(&c->lock);
+	c->backup_paused = 0;
+	c->backup_aborted = 1;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }
 
 static void
 maybe_checkpoint(struct commit *c)
 {
-	if (c->applied_lsn == c->checkpoint_lsn)
+	if (c->applied_lsn == c->checkpoint_lsn || checkpoints_paused(c))
 		return;
 	if (now_ms() - c->last_checkpoint_ms < c->cfg.checkpoint_interval_ms &&
 	    !wal_too_big(c))
@@ -339,8 +373,8 @@ process(struct commit *c, struct op *batch)
 
 	if (c->failed) {
 		r = CS_E_FAILED_STATE;
-	} else if (!batch->fn) {
-		r = run_checkpoint(c);
+	} else if (batch->ctl) {
+		r = batch->ctl(c, batch->arg);
 		batch->result = r;
 	} else {
 		r = run_batch(c, batch);
@@ -401,11 +435,11 @@ enqueue_and_wait(struct commit *c, struct op *o)
 	return o->result;
 }
 
-/* Queue an operation (fn NULL: a checkpoint) and wait for its result. */
+/* Queue a write (fn) or control (ctl) operation and wait for its result. */
 static int
-run_op(struct commit *c, commit_fn fn, void *arg)
+run_op(struct commit *c, commit_fn fn, control_fn ctl, void *arg)
 {
-	struct op o = { .fn = fn, .arg = arg };
+	struct op o = { .fn = fn, .ctl = ctl, .arg = arg };
 	int r;
 
 	pthread_cond_init(&o.wake, NULL);
@@ -417,13 +451,148 @@ run_op(struct commit *c, commit_fn fn, void *arg)
 int
 commit_run(struct commit *c, commit_fn fn, void *arg)
 {
-	return run_op(c, fn, arg);
+	return run_op(c, fn, NULL, arg);
+}
+
+static int
+ctl_checkpoint(struct commit *c, void *arg)
+{
+	(void)arg;
+	if (checkpoints_paused(c))
+		return CS_E_BUSY;
+	return run_checkpoint(c);
 }
 
 int
 commit_checkpoint(struct commit *c)
 {
-	return run_op(c, NULL, NULL);
+	return run_op(c, NULL, ctl_checkpoint, NULL);
+}
+
+/* ---- backup support ---- */
+
+struct backup_start {
+	uint64_t wal_limit;
+	struct commit_backup_point *pt;
+};
+
+static int
+ctl_backup_start(struct commit *c, void *arg)
+{
+	struct backup_start *b = arg;
+	int r, tries;
+
+	if (c->backup_paused)
+		return CS_E_BACKUP_IN_PROGRESS;
+	/* A full checkpoint first: from then on ca.db holds everything up to
+	 * the applied LSN and nothing writes it while checkpoints wait. */
+	for (tries = 0; tries < 10; tries++) {
+		r = run_checkpoint(c);
+		if (r != CS_E_BUSY)
+			break;
+	}
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	c->backup_paused = 1;
+	c->backup_aborted = 0;
+	c->backup_wal_limit = b->wal_limit;
+	b->pt->lsn = c->applied_lsn;
+	b->pt->generation = c->generation;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int
+commit_backup_start(struct commit *c, uint64_t wal_limit,
+		    struct commit_backup_point *pt)
+{
+	struct backup_start b = { wal_limit, pt };
+
+	return run_op(c, NULL, ctl_backup_start, &b);
+}
+
+static int
+ctl_backup_finish(struct commit *c, void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&c->lock);
+	c->backup_paused = 0;
+	c->backup_aborted = 0;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int
+commit_backup_finish(struct commit *c)
+{
+	return run_op(c, NULL, ctl_backup_finish, NULL);
+}
+
+int
+commit_backup_aborted(struct commit *c)
+{
+	int a;
+
+	pthread_mutex_lock(&c->lock);
+	a = c->backup_aborted;
+	pthread_mutex_unlock(&c->lock);
+	return a;
+}
+
+static int
+ctl_roll(struct commit *c, void *arg)
+{
+	struct commit_backup_point *closed = arg;
+	int r;
+
+	closed->generation = redo_writer_generation(c->w);
+	closed->lsn = redo_writer_next_lsn(c->w) - 1;
+	r = redo_roll(c->w);
+	if (r < 0) {
+		set_failed(c, CS_E_FAILED_STATE);
+		return r;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->generation = redo_writer_generation(c->w);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int
+commit_roll_log(struct commit *c, struct commit_backup_point *closed)
+{
+	return run_op(c, NULL, ctl_roll, closed);
+}
+
+struct truncate_args {
+	uint32_t upto;
+	uint32_t deleted;
+};
+
+static int
+ctl_truncate(struct commit *c, void *arg)
+{
+	struct truncate_args *t = arg;
+	int r;
+
+	/* The backup has read everything it listed: ca.db may change again. */
+	r = run_checkpoint(c);
+	if (r == 0)
+		r = delete_checkpointed_generations(c, t->upto, &t->deleted);
+	return r;
+}
+
+int
+commit_truncate_logs(struct commit *c, uint32_t upto, uint32_t *deleted)
+{
+	struct truncate_args t = { upto, 0 };
+	int r;
+
+	r = run_op(c, NULL, ctl_truncate, &t);
+	if (deleted)
+		*deleted = t.deleted;
+	return r;
 }
 
 void

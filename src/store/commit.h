@@ -73,6 +73,27 @@ int commit_run(struct commit *c, commit_fn fn, void *arg);
  * completing, or an error. */
 int commit_checkpoint(struct commit *c);
 void commit_get_stats(struct commit *c, struct commit_stats *st);
+
+/* ---- online backup support (DESIGN section 5) ---- */
+struct commit_backup_point {
+	uint64_t lsn;          /* applied LSN (start) / last LSN of a closed generation */
+	uint32_t generation;   /* current generation (start) / the closed one (roll) */
+};
+/* Run a full checkpoint, then pause checkpoints until commit_backup_finish:
+ * ca.db is then an image at pt->lsn that nothing writes. If the WAL grows
+ * past wal_limit meanwhile, checkpoints resume and commit_backup_aborted()
+ * turns true. CS_E_BUSY if readers kept the checkpoint from completing. */
+int commit_backup_start(struct commit *c, uint64_t wal_limit,
+			struct commit_backup_point *pt);
+int commit_backup_finish(struct commit *c);
+int commit_backup_aborted(struct commit *c);
+/* Close the current log generation and start the next; *closed says which
+ * generation was closed and its last LSN. */
+int commit_roll_log(struct commit *c, struct commit_backup_point *closed);
+/* Checkpoint (even while paused), then delete every generation up to `upto`
+ * whose records are all at or below the checkpoint (I7: the caller vouches
+ * that a completed backup covered them). *deleted counts them. */
+int commit_truncate_logs(struct commit *c, uint32_t upto, uint32_t *deleted);
 /* Refuse new operations, finish queued ones, run a final checkpoint, stop
  * the thread, close the database and the log. Accepts NULL. */
 void commit_stop(struct commit *c);

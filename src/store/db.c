@@ -49,6 +49,17 @@ const char db_schema_sql[] =
 	");\n"
 	"CREATE INDEX certificates_revoked ON certificates(revoked_effective)\n"
 	"  WHERE revoked_effective IS NOT NULL;\n"
+	"CREATE TABLE backups (\n"
+	"  backup_id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  type INTEGER NOT NULL,\n"
+	"  started_at INTEGER NOT NULL,\n"
+	"  ended_at INTEGER NOT NULL,\n"
+	"  lsn_low INTEGER NOT NULL,\n"
+	"  lsn_high INTEGER NOT NULL,\n"
+	"  gen_low INTEGER NOT NULL,\n"
+	"  gen_high INTEGER NOT NULL,\n"
+	"  truncated INTEGER NOT NULL\n"
+	");\n"
 	"CREATE TABLE crls (\n"
 	"  crl_number INTEGER PRIMARY KEY,\n"
 	"  this_update INTEGER NOT NULL,\n"
@@ -838,5 +849,57 @@ out:
 		json_decref(obj);
 	else
 		*out = obj;
+	return r;
+}
+
+int
+db_insert_backup(sqlite3 *db, const struct db_backup *b)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = prep(db, "INSERT INTO backups(type, started_at, ended_at, lsn_low,"
+		     " lsn_high, gen_low, gen_high, truncated)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, b->type);
+	sqlite3_bind_int64(st, 2, b->started_at);
+	sqlite3_bind_int64(st, 3, b->ended_at);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->lsn_low);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->lsn_high);
+	sqlite3_bind_int64(st, 6, b->gen_low);
+	sqlite3_bind_int64(st, 7, b->gen_high);
+	sqlite3_bind_int(st, 8, b->truncated);
+	return step_done(st);
+}
+
+int
+db_last_backup(sqlite3 *db, int type, struct db_backup *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	r = prep(db, "SELECT type, started_at, ended_at, lsn_low, lsn_high,"
+		     " gen_low, gen_high, truncated FROM backups"
+		     " WHERE ?1 = 0 OR type = ?1 ORDER BY backup_id DESC LIMIT 1",
+		 &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, type);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->type = sqlite3_column_int(st, 0);
+		out->started_at = sqlite3_column_int64(st, 1);
+		out->ended_at = sqlite3_column_int64(st, 2);
+		out->lsn_low = (uint64_t)sqlite3_column_int64(st, 3);
+		out->lsn_high = (uint64_t)sqlite3_column_int64(st, 4);
+		out->gen_low = (uint32_t)sqlite3_column_int64(st, 5);
+		out->gen_high = (uint32_t)sqlite3_column_int64(st, 6);
+		out->truncated = sqlite3_column_int(st, 7);
+	} else {
+		r = rc == SQLITE_DONE ? CS_E_NOTFOUND : db_error(rc);
+	}
+	release(st);
 	return r;
 }

@@ -148,4 +148,20 @@ int db_view_json(sqlite3 *db, int filter, json_t **out);
 /* Counts by disposition into an object {"issued": n, ...}. */
 int db_counts_json(sqlite3 *db, json_t **out);
 
+/* ---- backup history (written only by a backup session that read
+ * everything it listed) ---- */
+struct db_backup {
+	int type;             /* 1 full, 2 logs only (CSBACKUP_TYPE_*) */
+	int64_t started_at;
+	int64_t ended_at;
+	uint64_t lsn_low;     /* full: the image's LSN; logs only: first LSN */
+	uint64_t lsn_high;    /* last LSN in the set's last generation */
+	uint32_t gen_low;
+	uint32_t gen_high;
+	int truncated;        /* TruncateLogs ran */
+};
+int db_insert_backup(sqlite3 *db, const struct db_backup *b);
+/* The most recent backup of a type (0: any type): CS_E_NOTFOUND if none. */
+int db_last_backup(sqlite3 *db, int type, struct db_backup *out);
+
 #endif
