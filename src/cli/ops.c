@@ -480,11 +480,33 @@ cmd_getcert(struct cli *c, int argc, char **argv)
 }
 
 static void
+print_backup(const char *label, json_t *b)
+{
+	char when[64] = "never";
+	time_t t;
+
+	if (json_is_object(b)) {
+		t = (time_t)json_integer_value(json_object_get(b, "ended_at"));
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		printf("%-18s %s, generations %08llX..%08llX, LSN %lld..%lld%s\n",
+		       label, when,
+		       (unsigned long long)json_integer_value(json_object_get(b, "gen_low")),
+		       (unsigned long long)json_integer_value(json_object_get(b, "gen_high")),
+		       (long long)json_integer_value(json_object_get(b, "lsn_low")),
+		       (long long)json_integer_value(json_object_get(b, "lsn_high")),
+		       json_is_true(json_object_get(b, "truncated")) ? ", logs truncated" : "");
+	} else {
+		printf("%-18s %s\n", label, when);
+	}
+}
+
+static void
 print_status(json_t *st)
 {
 	json_t *counts = json_object_get(st, "counts");
 	json_t *log = json_object_get(st, "log");
 	json_t *crl = json_object_get(st, "crl");
+	json_t *backup = json_object_get(st, "backup");
 	const char *k;
 	json_t *v;
 
@@ -503,7 +525,13 @@ print_status(json_t *st)
 	       (long long)json_integer_value(json_object_get(log, "checkpoint_lsn")));
 	printf("last CRL:          %lld\n",
 	       (long long)json_integer_value(json_object_get(crl, "number")));
-	printf("last backup:       %s\n", "never");
+	print_backup("last full backup:", json_object_get(backup, "last_full"));
+	print_backup("last incremental:", json_object_get(backup, "last_incremental"));
+	printf("awaiting backup:   %lld bytes in %lld log generation(s)%s\n",
+	       (long long)json_integer_value(json_object_get(backup, "pending_log_bytes")),
+	       (long long)json_integer_value(json_object_get(backup, "pending_generations")),
+	       json_is_true(json_object_get(backup, "in_progress"))
+		       ? "; a backup is running now" : "");
 	if (json_is_true(json_object_get(log, "failed")))
 		printf("WARNING: the log writer has failed; restart certsrvd\n");
 }

@@ -498,8 +498,9 @@ check_generation(struct req *x, const char *path, uint32_t gen,
 			     path, (unsigned long long)h.first_lsn,
 			     (unsigned long long)(*expect ? *expect : first_needed));
 	next = h.first_lsn;
-	while (r == 0 && (r = redo_reader_next(rd, &rec)) == 1)
-		next = rec.lsn + 1;
+	if (r == 0)
+		while ((r = redo_reader_next(rd, &rec)) == 1)
+			next = rec.lsn + 1;
 	if (r == 0 && redo_reader_has_tail(rd))
 		r = CS_E_CORRUPT;
 	if (r < 0 && !x->err[0])

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/errors.h"
@@ -702,6 +703,66 @@ log_json(struct daemon *d)
 	return o;
 }
 
+static json_t *
+backup_record_json(sqlite3 *db, int type)
+{
+	struct db_backup b;
+
+	if (db_last_backup(db, type, &b) < 0)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 "started_at", (json_int_t)b.started_at,
+			 "ended_at", (json_int_t)b.ended_at,
+			 "lsn_low", (json_int_t)b.lsn_low,
+			 "lsn_high", (json_int_t)b.lsn_high,
+			 "gen_low", (json_int_t)b.gen_low,
+			 "gen_high", (json_int_t)b.gen_high,
+			 "truncated", b.truncated);
+}
+
+/* Bytes and number of the log generations no completed backup holds yet. */
+static void
+pending_logs(struct daemon *d, sqlite3 *db, uint64_t *bytes, uint64_t *count)
+{
+	struct db_backup last;
+	uint32_t *gens = NULL, after = 0;
+	char path[4096];
+	struct stat st;
+	size_t n = 0, i;
+
+	*bytes = *count = 0;
+	if (db_last_backup(db, 0, &last) == 0)
+		after = last.gen_high;
+	(void)redo_list_generations(d->paths.logdir, &gens, &n);
+	for (i = 0; i < n; i++) {
+		if (gens[i] <= after ||
+		    redo_path(d->paths.logdir, gens[i], path, sizeof(path)) < 0 ||
+		    stat(path, &st) < 0)
+			continue;
+		*bytes += (uint64_t)st.st_size;
+		(*count)++;
+	}
+	free(gens);
+}
+
+static json_t *
+backups_json(struct daemon *d, sqlite3 *db)
+{
+	uint64_t bytes, count;
+	int active;
+
+	pending_logs(d, db, &bytes, &count);
+	pthread_mutex_lock(&d->backup_lock);
+	active = d->backup_active != NULL;
+	pthread_mutex_unlock(&d->backup_lock);
+	return json_pack("{s:o, s:o, s:I, s:I, s:b}",
+			 "last_full", backup_record_json(db, 1),
+			 "last_incremental", backup_record_json(db, 2),
+			 "pending_log_bytes", (json_int_t)bytes,
+			 "pending_generations", (json_int_t)count,
+			 "in_progress", active);
+}
+
 static int
 h_status(struct req *x)
 {
@@ -718,14 +779,14 @@ h_status(struct req *x)
 		r = db_last_crl_number(db, &crl_number, &crl_at);
 	if (r < 0)
 		goto out;
-	doc = json_pack("{s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:n}",
+	doc = json_pack("{s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:o}",
 			"subject", x->d->ca_subject,
 			"key_type", x->d->key_type,
 			"counts", counts,
 			"log", log_json(x->d),
 			"crl", "number", (json_int_t)crl_number,
 			"published_at", (json_int_t)crl_at,
-			"last_backup");
+			"backup", backups_json(x->d, db));
 	counts = NULL; /* stolen by "o" */
 	if (!doc) {
 		r = -ENOMEM;
