@@ -49,7 +49,7 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench clean deps
-all: $(B)/certsrvd $(B)/certsrv $(UNIT_BIN) $(FUZZ_BIN) $(HELPER_BIN) $(BENCH_BIN) \
+all: $(B)/certsrvd $(B)/certsrv $(B)/backup-scenario $(UNIT_BIN) $(FUZZ_BIN) $(HELPER_BIN) $(BENCH_BIN) \
      $(B)/tests/libfaultfs.so
 
 $(B)/obj/%.o: %.c
@@ -98,6 +98,12 @@ $(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+# The documented backup scenario: loads libcertadm.so.1 with dlopen, found
+# next to the program through its run path.
+$(B)/backup-scenario: examples/backup-scenario.c
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $< -ldl
 
 # Test-only LD_PRELOAD shim that injects redo-log I/O failures.
 $(B)/tests/libfaultfs.so: tests/faultfs/faultfs.c
