@@ -314,9 +314,9 @@ datadir_of(const WCHAR *db_entry, char *out, size_t len)
 {
 	char *db = to_utf8(db_entry + 1);
 
-	snprintf(out, len, "%s", db ? db : "/");
+	/* dirname() works in place: take the result from the copy. */
+	snprintf(out, len, "%s", db ? dirname(dirname(db)) : "/");
 	free(db);
-	snprintf(out, len, "%s", dirname(dirname(out)));
 }
 
 static int
@@ -411,8 +411,13 @@ scenario(const struct options *o, void *buffer)
 		char *p = to_utf8(e);
 
 		if (!datadir[0] && p) {
-			snprintf(datadir, sizeof(datadir), "%s", p);
-			snprintf(datadir, sizeof(datadir), "%s", dirname(datadir));
+			/* Incremental sets: the first entry is certsrv.conf,
+			 * which lives in the data directory itself. */
+			char *copy = strdup(p);
+
+			snprintf(datadir, sizeof(datadir), "%s",
+				 copy ? dirname(copy) : "/");
+			free(copy);
 		}
 		if (!p || copy_dynamic(p, datadir, dynamic_dir) < 0) {
 			fprintf(stderr, "backup-scenario: cannot copy %s\n",

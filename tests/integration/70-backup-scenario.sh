@@ -32,9 +32,11 @@ client() {
 		k=$((k + 1))
 	done
 }
+clients=()
 for n in 1 2 3 4; do
 	: >"$W/acked.$n"
 	client "$n" &
+	clients+=($!)
 	bg_track $!
 done
 sleep 1
@@ -52,7 +54,7 @@ after=$(cat "$W"/acked.* | wc -l)
 ((during > 0 && after > before))
 tap_check "issuance went on during the backup ($during acknowledged while it ran)" $?
 touch "$W/stop"
-wait 2>/dev/null
+wait "${clients[@]}" 2>/dev/null
 
 for f in DataBase/ca.db DataBase/certbkxp.dat Dynamic/certsrv.conf Dynamic/ca/ca.crt Dynamic/certenroll/ca.crt; do
 	[[ -s $W/full/$f ]]
