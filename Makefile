@@ -14,7 +14,7 @@ SANFLAGS :=
 endif
 
 CC       ?= gcc
-PKGS     := sqlite3 openssl inih jansson
+PKGS     := sqlite3 openssl inih jansson libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -72,9 +72,13 @@ $(B)/certsrvd: $(call obj,$(DAEMON_SRC)) $(STORE_A) $(CA_A) $(COMMON_A)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/certsrv: $(call obj,$(CLI_SRC)) $(STORE_A) $(CA_A) $(COMMON_A)
+# The CLI's backup and restore commands go through libcertadm, found next to
+# the program through its run path.
+$(B)/certsrv: $(call obj,$(CLI_SRC)) $(STORE_A) $(CA_A) $(COMMON_A) \
+	      $(B)/libcertadm.so.1 $(B)/libcertadm.so
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(B)/libcertadm.so%,$^) $(LIBS) \
+		-L$(B) -lcertadm -Wl,-rpath,'$$ORIGIN'
 
 # Unit tests link every internal archive; daemon objects except main.o are
 # available to tests that need them.
@@ -129,3 +133,4 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+include lib/lib.mk

@@ -36,5 +36,6 @@ int cmd_view(struct cli *c, int argc, char **argv);
 int cmd_getcert(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_shutdown(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
 
 #endif

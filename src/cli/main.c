@@ -28,6 +28,7 @@ static const struct {
 	{ "view", cmd_view, "view [--issued|--revoked|--pending|--denied|--failed] [--json]" },
 	{ "getcert", cmd_getcert, "getcert REQUEST-ID|SERIAL [-o CERT]" },
 	{ "status", cmd_status, "status [--json]" },
+	{ "backup", cmd_backup, "backup TARGET|-o - [--incremental] [--keep-log] [--progress] [--force]" },
 	{ "shutdown", cmd_shutdown, "shutdown" },
 };
 
