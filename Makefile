@@ -109,6 +109,12 @@ $(B)/backup-scenario: examples/backup-scenario.c
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ $< -ldl
 
+# Test program of the backup API, linked with libcertadm as backup software is.
+$(B)/tests/backup_api: tests/helpers/backup_api.c $(B)/libcertadm.so.1 $(B)/libcertadm.so
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -lcertadm -Wl,-rpath,'$$ORIGIN/..'
+
 # Test-only LD_PRELOAD shim that injects redo-log I/O failures.
 $(B)/tests/libfaultfs.so: tests/faultfs/faultfs.c
 	@mkdir -p $(dir $@)
