@@ -77,11 +77,12 @@ print_serials(sqlite3 *db)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT serial FROM certificates ORDER BY serial",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT request_id, serial FROM certificates"
+			       " ORDER BY request_id", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		printf("%s\n", sqlite3_column_text(st, 0));
+		printf("%lld %s\n", (long long)sqlite3_column_int64(st, 0),
+		       sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -67,7 +67,8 @@ tap_check "the set holds log generations" $?
 
 out=$("$REPLAY" "$W/full" "$W/scratch-full" 2>&1)
 tap_check "the set restores by hand (image + log replay)" $? "$out"
-grep -v '^lsn' <<<"$out" | sort >"$W/restored.full"
+grep -v '^lsn' <<<"$out" | sort -n >"$W/restored.pairs"
+cut -d' ' -f2 "$W/restored.pairs" | sort >"$W/restored.full"
 # Every serial acknowledged before the backup began listing its logs must be
 # in the set; acknowledgements before the backup started are a safe subset,
 # and acknowledgements while it ran are checked by LSN below.
@@ -80,6 +81,12 @@ cs "$D" view --json >"$W/view.json"
 json_eval "'\n'.join(sorted(r['serial'] for r in d if r['serial']))" <"$W/view.json" | sort >"$W/live"
 extra=$(comm -13 "$W/live" "$W/restored.full" | wc -l)
 tap_is "$extra" 0 "the restored set holds nothing the CA does not"
+# Request ids are given in commit order, so a consistent set is exactly the
+# CA's certificates up to some request id: nothing missing in the middle.
+k=$(tail -1 "$W/restored.pairs" | cut -d' ' -f1)
+json_eval "'\n'.join('%d %s' % (r['request_id'], r['serial']) for r in sorted(d, key=lambda r: r['request_id']) if r['serial'] and r['request_id'] <= $k)" <"$W/view.json" >"$W/live.prefix"
+cmp -s "$W/live.prefix" "$W/restored.pairs"
+tap_check "the restored set is exactly the CA's certificates up to request $k (a consistent prefix)" $? "$(diff "$W/live.prefix" "$W/restored.pairs" | head -5)"
 tap_is "$(sqlite3 "$W/scratch-full/db/ca.db" 'PRAGMA integrity_check')" ok "the restored database passes integrity_check"
 
 # ---- incrementals continue the chain

@@ -46,6 +46,7 @@ relay < <("$API" order "$D")
 relay < <("$API" flavours "$D")
 
 # ---- a client killed in the middle of a read
+full_before=$(json_eval "d['backup']['last_full']" <<<"$(cs "$D" status --json)")
 "$API" hang "$D" >"$W/hang.out" 2>&1 &
 hang_pid=$!
 bg_track "$hang_pid"
@@ -58,6 +59,8 @@ for ((k = 0; k < 50; k++)); do
 done
 tap_is "$(json_eval "d['backup']['in_progress']" <<<"$(cs "$D" status --json)")" false \
 	"a client killed mid-read ends its session"
+tap_is "$(json_eval "d['backup']['last_full']" <<<"$(cs "$D" status --json)")" "$full_before" \
+	"the killed session left no trace in the backup history"
 out=$(cs "$D" submit "$W/9.csr" 2>&1)
 tap_check "the CA issues after the killed backup" $? "$out"
 out=$("$B/backup-scenario" "$D" "$W/after-kill" 2>&1)
