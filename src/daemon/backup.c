@@ -60,6 +60,7 @@ struct backup_session {
 	int db_listed;
 	int logs_listed;
 	int truncated;
+	int paused;                        /* checkpoints wait for this session */
 	int broken;                        /* a check failed: cannot complete */
 	int open_idx;                      /* -1: no file open */
 	int open_fd;                       /* a log's fd (ca.db uses d->db_fd) */
@@ -80,7 +81,7 @@ session_of(struct req *x, int *r)
 static int
 check_aborted(struct req *x, struct backup_session *bs)
 {
-	if (bs->type != CSBACKUP_TYPE_FULL || !commit_backup_aborted(x->d->commit))
+	if (!bs->paused || !commit_backup_aborted(x->d->commit))
 		return 0;
 	bs->broken = 1;
 	return req_fail(x, CS_E_TOOBIG, "the backup was aborted: the database's"
@@ -143,7 +144,7 @@ session_free(struct daemon *d, struct backup_session *bs)
 	if (!bs)
 		return;
 	close_open_file(bs);
-	if (bs->type == CSBACKUP_TYPE_FULL)
+	if (bs->paused)
 		(void)commit_backup_finish(d->commit);
 	pthread_mutex_lock(&d->backup_lock);
 	if (d->backup_active == bs)
@@ -211,11 +212,9 @@ prepare_full(struct req *x, struct backup_session *bs)
 				" full backup from completing; try again");
 	if (r < 0)
 		return r;
-	if (fstat(x->d->db_fd, &bs->db_stat) < 0) {
-		r = -errno;
-		(void)commit_backup_finish(x->d->commit);
-		return r;
-	}
+	bs->paused = 1;
+	if (fstat(x->d->db_fd, &bs->db_stat) < 0)
+		return -errno;   /* session_free resumes the checkpoints */
 	bs->gen_low = bs->start.generation;
 	bs->lsn_low = bs->start.lsn;
 	return 0;
@@ -269,7 +268,6 @@ backup_prepare(struct req *x)
 	r = flags == CSBACKUP_TYPE_FULL ? prepare_full(x, bs)
 					: prepare_logs_only(x, bs);
 	if (r < 0) {
-		bs->type = 0;   /* nothing paused to resume */
 		session_free(x->d, bs);
 		return r;
 	}
@@ -519,6 +517,10 @@ list_generations(struct req *x, struct backup_session *bs, uint32_t high,
 	char path[4096];
 	struct stat st;
 	uint64_t expect = 0;
+	/* A full set continues the image (at lsn_low); a logs-only set starts
+	 * right after the last backup (its lsn_low is the first LSN needed). */
+	uint64_t first_needed = bs->type == CSBACKUP_TYPE_FULL ? bs->lsn_low + 1
+							       : bs->lsn_low;
 	uint32_t g;
 	int r = 0;
 
@@ -528,7 +530,7 @@ list_generations(struct req *x, struct backup_session *bs, uint32_t high,
 			r = req_fail(x, CS_E_GAP, "log generation %08X is missing",
 				     g);
 		if (r == 0)
-			r = check_generation(x, path, g, &expect, bs->lsn_low + 1);
+			r = check_generation(x, path, g, &expect, first_needed);
 		if (r == 0)
 			r = add_listed(bs, path, 0, st.st_size);
 		if (r == 0)
@@ -558,6 +560,11 @@ backup_logs(struct req *x)
 		r = commit_roll_log(x->d->commit, &closed);
 	if (r < 0)
 		return r;
+	/* No database file can be opened from now on: ca.db may change again. */
+	if (bs->paused) {
+		(void)commit_backup_finish(x->d->commit);
+		bs->paused = 0;
+	}
 	bs->gen_high = closed.generation;
 	bs->lsn_high = closed.lsn;
 	bs->logs_listed = 1;

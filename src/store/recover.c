@@ -106,12 +106,54 @@ struct replay {
 	sqlite3 *db;
 	const struct store_paths *p;
 	struct recover_info *info;
+	const struct replay_limits *limits; /* NULL: replay everything */
 	uint64_t expect;      /* LSN the next record must have (0: first file) */
 	int in_txn;
 	unsigned pending;     /* records applied in the open transaction */
 	char *err;
 	size_t errlen;
 };
+
+/* Past the point-in-time target? (Records are applied up to and including
+ * the target; the first one beyond it stops the replay.) */
+static int
+beyond_target(const struct replay *rp, const struct redo_record *rec)
+{
+	const struct replay_limits *l = rp->limits;
+
+	if (!l)
+		return 0;
+	return (l->until_lsn && rec->lsn > l->until_lsn) ||
+	       (l->until_time && rec->time_us / 1000000u > (uint64_t)l->until_time);
+}
+
+/* Remember the highest CRL number and request id that a record not applied
+ * carried, so the restored CA never reuses them (PITR). */
+static void
+note_skipped(struct replay *rp, const struct redo_record *rec)
+{
+	sqlite3_changeset_iter *it = NULL;
+	sqlite3_value *v;
+	const char *table;
+	int ncol, op, ind;
+
+	if (rec->type != REDO_CHANGESET ||
+	    sqlite3changeset_start(&it, (int)rec->len, (void *)rec->payload) != SQLITE_OK)
+		return;
+	while (sqlite3changeset_next(it) == SQLITE_ROW) {
+		if (sqlite3changeset_op(it, &table, &ncol, &op, &ind) != SQLITE_OK ||
+		    op != SQLITE_INSERT || sqlite3changeset_new(it, 0, &v) != SQLITE_OK ||
+		    !v)
+			continue;
+		if (!strcmp(table, "crls") &&
+		    (uint64_t)sqlite3_value_int64(v) > rp->info->max_crl_skipped)
+			rp->info->max_crl_skipped = (uint64_t)sqlite3_value_int64(v);
+		else if (!strcmp(table, "requests") &&
+			 sqlite3_value_int64(v) > rp->info->max_request_skipped)
+			rp->info->max_request_skipped = sqlite3_value_int64(v);
+	}
+	sqlite3changeset_finalize(it);
+}
 
 static int
 replay_flush(struct replay *rp)
@@ -190,18 +232,18 @@ check_header(struct replay *rp, const struct redo_file_hdr *h, uint32_t gen,
 	return 0;
 }
 
+/* Replay one log file. may_cut: it is the last generation of a live log
+ * directory, whose torn tail (a batch never acknowledged) is cut off; in any
+ * other file a damaged end is an error. */
 static int
-replay_generation(struct replay *rp, uint32_t gen, int is_last)
+replay_file(struct replay *rp, const char *path, uint32_t gen, int may_cut)
 {
-	char path[4096];
 	struct redo_reader *rd = NULL;
 	struct redo_file_hdr h;
 	struct redo_record rec;
 	int r;
 
-	r = redo_path(rp->p->logdir, gen, path, sizeof(path));
-	if (r == 0)
-		r = redo_reader_open(path, &rd, &h);
+	r = redo_reader_open(path, &rd, &h);
 	if (r < 0) {
 		r = fail(rp->err, rp->errlen, r, "%s: %s", path, cs_strerror(r));
 		goto out;
@@ -214,6 +256,11 @@ replay_generation(struct replay *rp, uint32_t gen, int is_last)
 		rp->expect = rec.lsn + 1;
 		if (rec.lsn <= rp->info->applied_lsn)
 			continue;
+		if (rp->info->stopped || beyond_target(rp, &rec)) {
+			rp->info->stopped = 1;
+			note_skipped(rp, &rec);
+			continue;
+		}
 		r = replay_one(rp, &rec, path);
 		if (r < 0)
 			goto out;
@@ -225,9 +272,9 @@ replay_generation(struct replay *rp, uint32_t gen, int is_last)
 		goto out;
 	}
 	if (redo_reader_has_tail(rd)) {
-		if (!is_last) {
+		if (!may_cut) {
 			r = fail(rp->err, rp->errlen, CS_E_CORRUPT,
-				 "%s: damaged data after LSN %llu, and later generations exist",
+				 "%s: damaged or truncated after LSN %llu",
 				 path, (unsigned long long)rp->expect - 1);
 			goto out;
 		}
@@ -338,9 +385,14 @@ replay_all(struct replay *rp, uint32_t first_gen)
 	size_t n = 0, i;
 	int r;
 
+	char path[4096];
+
 	r = chain_from(rp, first_gen, &chain, &n);
-	for (i = 0; r == 0 && i < n; i++)
-		r = replay_generation(rp, chain[i], i + 1 == n);
+	for (i = 0; r == 0 && i < n; i++) {
+		r = redo_path(rp->p->logdir, chain[i], path, sizeof(path));
+		if (r == 0)
+			r = replay_file(rp, path, chain[i], i + 1 == n);
+	}
 	if (r == 0)
 		r = replay_flush(rp);
 	else if (rp->in_txn)
@@ -350,6 +402,36 @@ replay_all(struct replay *rp, uint32_t first_gen)
 		rp->info->next_lsn = rp->expect;
 	}
 	free(chain);
+	return r;
+}
+
+int
+recover_replay(sqlite3 *db, const struct replay_source *files, size_t n,
+	       const struct replay_limits *limits, struct recover_info *info,
+	       char *err, size_t errlen)
+{
+	struct replay rp;
+	size_t i;
+	int r = 0;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.db = db;
+	rp.info = info;
+	rp.limits = limits;
+	rp.err = err;
+	rp.errlen = errlen;
+	for (i = 0; r == 0 && i < n; i++) {
+		r = replay_file(&rp, files[i].path, files[i].gen,
+				files[i].live && i + 1 == n);
+		if (r == 0)
+			info->generation = files[i].gen;
+	}
+	if (r == 0)
+		r = replay_flush(&rp);
+	else if (rp.in_txn)
+		(void)replay_flush(&rp);
+	if (r == 0)
+		info->next_lsn = n ? rp.expect : info->applied_lsn + 1;
 	return r;
 }
 

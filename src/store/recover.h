@@ -41,6 +41,9 @@ struct recover_info {
 	uint32_t generation;      /* the last generation: the writer continues it */
 	uint64_t replayed;        /* records applied by this recovery */
 	int truncated_tail;       /* a torn tail was cut off */
+	int stopped;              /* replay stopped at a point-in-time target */
+	uint64_t max_crl_skipped; /* highest CRL number in records not applied */
+	int64_t max_request_skipped; /* highest request id in records not applied */
 };
 
 /* Recover and return the writer connection in *db (caller owns it).
@@ -53,6 +56,30 @@ int recover_open(const struct store_paths *p, sqlite3 **db,
  * the schema record (LSN 1), ca.db with that schema applied, and ca.chk. */
 int store_create(const struct store_paths *p, uint8_t lineage[REDO_LINEAGE_LEN],
 		 char *err, size_t errlen);
+
+/* Replay an explicit list of log files (a backup set's logs, then live
+ * ones) onto db, as recover_open does for the live directory: every file's
+ * header must carry info->lineage and continue the LSN chain, the first
+ * must start at or before info->applied_lsn + 1; records at or below
+ * info->applied_lsn are skipped. With limits, replay stops after the last
+ * record at or before the target (info->stopped), and the records not
+ * applied are still read and checked. On return info->applied_lsn,
+ * next_lsn, generation (the last file's) and replayed are updated. Damage
+ * in any file is an error, but for the torn tail of the last file when it
+ * is live. */
+struct replay_source {
+	const char *path;
+	uint32_t gen;
+	int live;                 /* a live generation: the last one's torn
+				     tail may be cut off */
+};
+struct replay_limits {
+	uint64_t until_lsn;       /* 0: none */
+	int64_t until_time;       /* seconds since the epoch; 0: none */
+};
+int recover_replay(sqlite3 *db, const struct replay_source *files, size_t n,
+		   const struct replay_limits *limits, struct recover_info *info,
+		   char *err, size_t errlen);
 
 /* Apply one record to a writer connection inside the caller's transaction
  * (schema SQL or changeset). A changeset conflict is CS_E_CORRUPT. */

@@ -104,6 +104,29 @@ out=$("$B/backup-scenario" "$L" "$W/after-abort" 2>&1)
 tap_check "a new backup works after the aborted one" $? "$out"
 daemon_stop "$L"
 
+# ---- a damaged log generation fails the backup instead of producing a set
+# that cannot restore
+G=$(mk_datadir)
+ca_init "$G" >/dev/null 2>&1 || tap_bail "init failed"
+sed -i 's/^log_file_size_kb = .*/log_file_size_kb = 64/' "$G/certsrv.conf"
+daemon_start "$G" || tap_bail "certsrvd did not start"
+"$B/backup-scenario" "$G" "$W/g-full" >/dev/null 2>&1 || tap_bail "the first full backup failed"
+first=$(ls "$G/logs/" | grep -c '\.log$')
+seq 0 119 | xargs -P 4 -I{} sh -c '"$0" --data-dir "$1" submit "$2/$(({} % 40)).csr" >/dev/null 2>&1' "$CERTSRV" "$G" "$W"
+gens=$(ls "$G/logs/" | grep '\.log$' | sort)
+(($(wc -l <<<"$gens") >= first + 1)) || tap_bail "the log did not roll: $gens (first $first)"
+# flip one byte inside the first record of a closed generation the next
+# incremental must hold
+victim=$(sed -n "$((first + 0))p" <<<"$gens")
+printf '\x5a' | dd of="$G/logs/$victim" bs=1 seek=100 conv=notrunc status=none
+out=$("$B/backup-scenario" --incremental "$G" "$W/damaged" 2>&1)
+st=$?
+[[ $st -ne 0 && $out == *"CertSrvBackupGetBackupLogs failed"* ]]
+tap_check "GetBackupLogs refuses a damaged log generation ($victim)" $? "$out"
+tap_is "$(json_eval "d['backup']['last_incremental']" <<<"$(cs "$G" status --json)")" null \
+	"the failed backup is not recorded"
+daemon_stop "$G"
+
 # ---- no backup role
 R=$(mk_datadir)
 ca_init "$R" >/dev/null 2>&1 || tap_bail "init failed"
