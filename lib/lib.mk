@@ -29,7 +29,7 @@ $(LIBCERTADM): $(LIB_OBJ) $(COMMON_A) lib/libcertadm.sym
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(LIB_LDFLAGS) -shared -Wl,-soname,libcertadm.so.1 \
-		-Wl,--version-script=lib/libcertadm.sym -o $@ $(LIB_OBJ) $(COMMON_A)
+		-Wl,--version-script=lib/libcertadm.sym -o $@ $(LIB_OBJ) $(COMMON_A) $(shell pkg-config --libs inih)
 
 $(B)/libcertadm.so: $(LIBCERTADM)
 	@echo "  LN      $@"
@@ -54,4 +54,4 @@ $(B)/tests/test_certadm: tests/unit/test_certadm.c $(LIB_INT_OBJ) $(COMMON_A) \
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ tests/unit/test_certadm.c \
 		$(LIB_INT_OBJ) $(COMMON_A) -L$(B) -lcertadm \
-		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread
+		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread $(shell pkg-config --libs inih)

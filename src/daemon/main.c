@@ -27,7 +27,9 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/fileio.h"
+#include "common/restorereg.h"
 #include "daemon/server.h"
+#include "store/restore.h"
 
 static void
 logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -173,6 +175,52 @@ log_failure(int error, void *arg)
 	(void)arg;
 	logmsg("the redo log writer failed (%s); every change is refused until"
 	       " certsrvd is restarted and recovery runs", cs_strerror(error));
+}
+
+/* A restore registration: refuse to start while it is incomplete; carry it
+ * out when it is complete (DESIGN section 6). 0 when there is none. */
+static int
+run_registered_restore(struct daemon *d)
+{
+	struct restore_state st;
+	struct restore_outcome out;
+	char err[1024] = "";
+	int r;
+
+	r = restorereg_load(d->paths.datadir, &st, err, sizeof(err));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		logmsg("%s/restore/restore.env is unreadable (%s); fix it or remove"
+		       " it to abandon the restore", d->paths.datadir,
+		       err[0] ? err : cs_strerror(r));
+		return r;
+	}
+	if (!restorereg_ready(&st, err, sizeof(err))) {
+		logmsg("a restore is registered but incomplete: %s. Finish it"
+		       " (certsrv restore, or CertSrvRestoreRegisterComplete and"
+		       " CertSrvRestoreEnd), or remove %s/restore/restore.env to"
+		       " abandon it; certsrvd will not start until then",
+		       err, d->paths.datadir);
+		restorereg_release(&st);
+		return CS_E_STATE;
+	}
+	logmsg("restoring: %zu registered backup set(s)%s", st.n,
+	       st.roll_forward ? ", then the live logs that continue them" : "");
+	r = restore_run(&d->paths, &st, &out, err, sizeof(err));
+	restorereg_release(&st);
+	if (r < 0) {
+		logmsg("restore failed, nothing was removed: %s", err);
+		return r;
+	}
+	logmsg("restored: image at LSN %llu, %llu records replayed%s, now at LSN"
+	       " %llu%s%s", (unsigned long long)out.image_lsn,
+	       (unsigned long long)out.replayed,
+	       out.rolled_forward ? " (backup and live logs)" : "",
+	       (unsigned long long)out.applied_lsn,
+	       out.stopped ? "; stopped at the point-in-time target" : "",
+	       out.new_lineage ? "; a new lineage starts here: take a full backup" : "");
+	return 0;
 }
 
 static int
@@ -357,6 +405,8 @@ main(int argc, char **argv)
 	r = init_daemon(&d, datadir);
 	if (r == 0)
 		r = load_ca(&d, keytype, sizeof(keytype));
+	if (r == 0)
+		r = run_registered_restore(&d);
 	if (r == 0)
 		r = open_store(&d);
 	if (r == 0) {

@@ -581,8 +581,13 @@ db_last_crl_number(sqlite3 *db, uint64_t *number, int64_t *published_at)
 	*number = 0;
 	if (published_at)
 		*published_at = 0;
-	r = prep(db, "SELECT crl_number, this_update FROM crls"
-		     " ORDER BY crl_number DESC LIMIT 1", &st);
+	/* After a point-in-time restore, meta.crl_number_floor holds the
+	 * highest number seen in the history that was cut off. */
+	r = prep(db, "SELECT max(coalesce((SELECT max(crl_number) FROM crls), 0),"
+		     " coalesce((SELECT value FROM meta"
+		     " WHERE key = 'crl_number_floor'), 0)),"
+		     " coalesce((SELECT this_update FROM crls"
+		     " ORDER BY crl_number DESC LIMIT 1), 0)", &st);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(st);

@@ -109,7 +109,8 @@ int db_insert_crl(sqlite3 *db, uint64_t number, int64_t this_update,
 		  size_t len);
 
 /* ---- reads (any connection) ---- */
-/* Highest CRL number so far (0 if none). */
+/* Highest CRL number so far (0 if none), or the floor a point-in-time
+ * restore left in meta.crl_number_floor if that is higher. */
 int db_last_crl_number(sqlite3 *db, uint64_t *number, int64_t *published_at);
 
 struct db_revoked_row {

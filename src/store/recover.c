@@ -236,7 +236,8 @@ check_header(struct replay *rp, const struct redo_file_hdr *h, uint32_t gen,
  * directory, whose torn tail (a batch never acknowledged) is cut off; in any
  * other file a damaged end is an error. */
 static int
-replay_file(struct replay *rp, const char *path, uint32_t gen, int may_cut)
+replay_file(struct replay *rp, const char *path, uint32_t gen, int may_cut,
+	    int scan_only)
 {
 	struct redo_reader *rd = NULL;
 	struct redo_file_hdr h;
@@ -256,7 +257,7 @@ replay_file(struct replay *rp, const char *path, uint32_t gen, int may_cut)
 		rp->expect = rec.lsn + 1;
 		if (rec.lsn <= rp->info->applied_lsn)
 			continue;
-		if (rp->info->stopped || beyond_target(rp, &rec)) {
+		if (scan_only || rp->info->stopped || beyond_target(rp, &rec)) {
 			rp->info->stopped = 1;
 			note_skipped(rp, &rec);
 			continue;
@@ -391,7 +392,7 @@ replay_all(struct replay *rp, uint32_t first_gen)
 	for (i = 0; r == 0 && i < n; i++) {
 		r = redo_path(rp->p->logdir, chain[i], path, sizeof(path));
 		if (r == 0)
-			r = replay_file(rp, path, chain[i], i + 1 == n);
+			r = replay_file(rp, path, chain[i], i + 1 == n, 0);
 	}
 	if (r == 0)
 		r = replay_flush(rp);
@@ -422,7 +423,7 @@ recover_replay(sqlite3 *db, const struct replay_source *files, size_t n,
 	rp.errlen = errlen;
 	for (i = 0; r == 0 && i < n; i++) {
 		r = replay_file(&rp, files[i].path, files[i].gen,
-				files[i].live && i + 1 == n);
+				files[i].live && i + 1 == n, files[i].scan_only);
 		if (r == 0)
 			info->generation = files[i].gen;
 	}

@@ -72,6 +72,7 @@ struct replay_source {
 	uint32_t gen;
 	int live;                 /* a live generation: the last one's torn
 				     tail may be cut off */
+	int scan_only;            /* read and check it, apply nothing of it */
 };
 struct replay_limits {
 	uint64_t until_lsn;       /* 0: none */
