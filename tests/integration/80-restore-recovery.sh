@@ -18,10 +18,10 @@ for ((i = 0; i < 30; i++)); do gen_csr "$W/$i.csr" "rs$i.example" "rs$i.example"
 serials() { json_eval "'\n'.join(sorted(r['serial'] for r in d if r['serial']))" <<<"$(cs "$1" view --json)"; }
 gens_of() { ls "$1/DataBase/" | sed -n 's/^ca\([0-9A-F]\{8\}\)\.log$/\1/p' | sort; }
 
-# register DIR SET ROLL [UNTIL_LSN] — place the set's image and logs and
+# register DIR SET ROLL [UNTIL_LSN] [UNTIL_TIME] — place the set's image and logs and
 # write a complete registration, as the restore steps do.
 register() {
-	local dir=$1 set=$2 roll=$3 until=${4:-0} low high
+	local dir=$1 set=$2 roll=$3 until=${4:-0} until_time=${5:-0} low high
 	rm -f "$dir/db/ca.db" "$dir/db/ca.db-wal" "$dir/db/ca.db-shm"
 	cp "$set/DataBase/ca.db" "$dir/db/ca.db"
 	mkdir -p "$dir/restore/logs"
@@ -33,7 +33,7 @@ register() {
 format = 1
 ended = 1
 roll_forward = $roll
-until_time = 0
+until_time = $until_time
 until_lsn = $until
 
 [registration 1]
@@ -115,4 +115,34 @@ daemon_start "$E" || tap_bail "certsrvd did not restart on the new lineage"
 out=$(cs "$E" getcert "$SERIAL" 2>&1)
 tap_check "after a crash the new lineage recovers its own records" $? "$out"
 daemon_stop "$E"
+
+# ---- point in time: between two revocations
+P=$(mk_datadir)
+ca_init "$P" >/dev/null 2>&1 || tap_bail "init failed"
+daemon_start "$P" || tap_bail "certsrvd did not start"
+for ((i = 0; i < 4; i++)); do cs "$P" submit "$W/$i.csr" >/dev/null; done
+"$SCEN" "$P" "$W/pfull" >/dev/null 2>&1 || tap_bail "backup failed"
+mapfile -t S < <(serials "$P")
+cs "$P" revoke "${S[0]}" --reason keyCompromise >/dev/null
+sleep 1.2
+target=$(date +%s)
+sleep 1.2
+cs "$P" revoke "${S[1]}" --reason superseded >/dev/null
+cs "$P" crl publish >/dev/null
+daemon_stop "$P"
+register "$P" "$W/pfull" 1 0 "$target"
+daemon_start "$P" || tap_bail "certsrvd did not carry out the point-in-time restore"
+grep -q 'stopped at the point-in-time target' "$P/daemon.log"
+tap_check "the replay stopped at the point-in-time target" $? "$(tail -3 "$P/daemon.log")"
+out=$(cs "$P" crl publish 2>&1)
+tap_check "a CRL can be published after the point-in-time restore" $? "$out"
+openssl crl -inform DER -in "$P/certenroll/ca.crl" -noout -text >"$W/pcrl.txt" 2>&1
+n0=$(grep -c "Serial Number: 0*${S[0]}" "$W/pcrl.txt")
+n1=$(grep -c "Serial Number: 0*${S[1]}" "$W/pcrl.txt")
+[[ $n0 == 1 && $n1 == 0 ]]
+tap_check "the CRL shows exactly the revocation before the target" $? "$(grep 'Serial Number' "$W/pcrl.txt")"
+grep -q 'X509v3 CRL Number:' -A1 "$W/pcrl.txt" && num=$(grep -A1 'X509v3 CRL Number:' "$W/pcrl.txt" | tail -1 | tr -d ' ')
+[[ $num == 2 ]]
+tap_check "its CRL number (2) is past the one published in the lost history (1)" $? "number $num"
+daemon_stop "$P"
 tap_done
