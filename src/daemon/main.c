@@ -177,6 +177,16 @@ log_failure(int error, void *arg)
 	       " certsrvd is restarted and recovery runs", cs_strerror(error));
 }
 
+/* One line per replayed generation, for an operator watching a terminal. */
+static void
+restore_progress(const struct replay_source *file, size_t i, size_t n, void *arg)
+{
+	(void)arg;
+	logmsg("restore: generation %08X (%zu of %zu)%s%s", file->gen, i + 1, n,
+	       file->live ? ", live log" : ", from the backup",
+	       file->scan_only ? ", read only" : "");
+}
+
 /* A restore registration: refuse to start while it is incomplete; carry it
  * out when it is complete (DESIGN section 6). 0 when there is none. */
 static int
@@ -207,7 +217,9 @@ run_registered_restore(struct daemon *d)
 	}
 	logmsg("restoring: %zu registered backup set(s)%s", st.n,
 	       st.roll_forward ? ", then the live logs that continue them" : "");
-	r = restore_run(&d->paths, &st, &out, err, sizeof(err));
+	r = restore_run(&d->paths, &st, &out,
+			isatty(STDERR_FILENO) ? restore_progress : NULL, NULL, err,
+			sizeof(err));
 	restorereg_release(&st);
 	if (r < 0) {
 		logmsg("restore failed, nothing was removed: %s", err);

@@ -422,6 +422,8 @@ recover_replay(sqlite3 *db, const struct replay_source *files, size_t n,
 	rp.err = err;
 	rp.errlen = errlen;
 	for (i = 0; r == 0 && i < n; i++) {
+		if (limits && limits->progress)
+			limits->progress(&files[i], i, n, limits->progress_arg);
 		r = replay_file(&rp, files[i].path, files[i].gen,
 				files[i].live && i + 1 == n, files[i].scan_only);
 		if (r == 0)

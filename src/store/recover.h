@@ -57,6 +57,8 @@ int recover_open(const struct store_paths *p, sqlite3 **db,
 int store_create(const struct store_paths *p, uint8_t lineage[REDO_LINEAGE_LEN],
 		 char *err, size_t errlen);
 
+struct replay_source;
+
 /* Replay an explicit list of log files (a backup set's logs, then live
  * ones) onto db, as recover_open does for the live directory: every file's
  * header must carry info->lineage and continue the LSN chain, the first
@@ -77,6 +79,10 @@ struct replay_source {
 struct replay_limits {
 	uint64_t until_lsn;       /* 0: none */
 	int64_t until_time;       /* seconds since the epoch; 0: none */
+	/* Called before each file (index i of n); may be NULL. */
+	void (*progress)(const struct replay_source *file, size_t i, size_t n,
+			 void *arg);
+	void *progress_arg;
 };
 int recover_replay(sqlite3 *db, const struct replay_source *files, size_t n,
 		   const struct replay_limits *limits, struct recover_info *info,

@@ -312,9 +312,13 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 
 int
 restore_run(const struct store_paths *p, const struct restore_state *st,
-	    struct restore_outcome *out, char *err, size_t errlen)
+	    struct restore_outcome *out,
+	    void (*progress)(const struct replay_source *file, size_t i,
+			     size_t n, void *arg),
+	    void *progress_arg, char *err, size_t errlen)
 {
-	struct replay_limits limits = { st->until_lsn, st->until_time };
+	struct replay_limits limits = { st->until_lsn, st->until_time, progress,
+					 progress_arg };
 	struct recover_info info;
 	struct plan pl;
 	sqlite3 *db = NULL;

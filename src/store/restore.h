@@ -35,8 +35,12 @@ struct restore_outcome {
 	int new_lineage;          /* the history forks here */
 };
 
-/* Carry out a complete registration (restorereg_ready must hold). */
+/* Carry out a complete registration (restorereg_ready must hold).
+ * progress (may be NULL) is called before each log file is replayed. */
 int restore_run(const struct store_paths *p, const struct restore_state *st,
-		struct restore_outcome *out, char *err, size_t errlen);
+		struct restore_outcome *out,
+		void (*progress)(const struct replay_source *file, size_t i,
+				 size_t n, void *arg),
+		void *progress_arg, char *err, size_t errlen);
 
 #endif
