@@ -5,9 +5,10 @@
  * This file is the API edge and nothing else: it sets output parameters to
  * a defined value on entry, checks arguments (a NULL or foreign handle is
  * E_INVALIDARG, a NULL required pointer E_POINTER), converts UTF-16
- * arguments to UTF-8 (the W and UTF-8 entry points then share one
- * implementation in backup.c), and maps every internal code to an HRESULT
- * through hresult_from_code() — the one table. Only the functions marked
+ * arguments to UTF-8 and checks UTF-8 ones (the W and UTF-8 entry points
+ * then share one implementation: backup.c for backup sessions, restore.c
+ * for restore sessions, control.c for CertSrvServerControl), and maps every
+ * internal code to an HRESULT through hresult_from_code() — the one table. Only the functions marked
  * CERTBCLI_API are visible outside the library (built with
  * -fvisibility=hidden and the version script lib/libcertadm.sym).
  */
@@ -17,19 +18,28 @@
 #include "backup.h"
 #include "certsrv/certbcli.h"
 #include "common/errors.h"
+#include "control.h"
 #include "hresult.h"
 #include "lists.h"
+#include "restore.h"
 #include "session.h"
 #include "strconv.h"
 
-/* A UTF-16 server name as UTF-8; NULL stays NULL (the default server).
- * *out is malloc'd (caller frees). */
-static int edge_server_name(const WCHAR *w, char **out)
+/* An optional UTF-16 string (a server name: NULL = the default server; a
+ * path: NULL = none) as UTF-8; NULL stays NULL. *out is malloc'd (caller
+ * frees). */
+static int edge_opt_utf8(const WCHAR *w, char **out)
 {
 	*out = NULL;
 	if (w == NULL)
 		return 0;
 	return strconv_utf16_to_utf8(w, out);
+}
+
+/* 0 if s is NULL or valid UTF-8, else CS_E_INVALID (or CS_E_TOOBIG...). */
+static int edge_utf8_ok(const char *s)
+{
+	return s == NULL ? 0 : strconv_utf8_check(s, strlen(s));
 }
 
 /* ------------------------------------------------------------ IsServerOnline */
@@ -63,7 +73,7 @@ CertSrvIsServerOnlineW(const WCHAR *pwszServerName, BOOL *pfServerOnline)
 	if (pfServerOnline == NULL)
 		return E_POINTER;
 	*pfServerOnline = FALSE;
-	r = edge_server_name(pwszServerName, &server);
+	r = edge_opt_utf8(pwszServerName, &server);
 	if (r < 0) {
 		hr = hresult_from_code(r);
 		goto out;
@@ -108,7 +118,7 @@ CertSrvBackupPrepareW(const WCHAR *pwszServerName, ULONG grbitJet,
 	if (phbc == NULL)
 		return E_POINTER;
 	*phbc = NULL;
-	r = edge_server_name(pwszServerName, &server);
+	r = edge_opt_utf8(pwszServerName, &server);
 	if (r < 0) {
 		hr = hresult_from_code(r);
 		goto out;
@@ -232,6 +242,30 @@ CertSrvBackupGetDynamicFileListW(HCSBC hbc, WCHAR **ppwszzFileList,
 	return hr;
 }
 
+/* RestoreGetDatabaseLocations: asked of the server with a backup handle,
+ * built locally with a restore handle (the server is offline then). */
+static HRESULT edge_locations(HCSBC hbc, enum lists_flavour flavour,
+			      int have_out, void **list, DWORD *pcb)
+{
+	struct session *s;
+	uint32_t cb = 0;
+	int r;
+
+	s = session_from_handle(hbc, SESSION_RESTORE);
+	if (s == NULL)
+		return edge_list(hbc, PROTO_RESTORE_LOCATIONS, LISTS_TAGGED, flavour,
+				 have_out, list, pcb);
+	*list = NULL;
+	if (pcb != NULL)
+		*pcb = 0;
+	if (!have_out || pcb == NULL)
+		return E_POINTER;
+	r = restore_locations(session_restore_ctx(s), flavour, list, &cb);
+	if (r == 0)
+		*pcb = cb;
+	return hresult_from_code(r);
+}
+
 CERTBCLI_API HRESULT CERTBCLI_CALL
 CertSrvRestoreGetDatabaseLocations(HCSBC hbc, char **ppszzDatabaseLocationList,
 				   DWORD *pcbSize)
@@ -239,8 +273,8 @@ CertSrvRestoreGetDatabaseLocations(HCSBC hbc, char **ppszzDatabaseLocationList,
 	void *list;
 	HRESULT hr;
 
-	hr = edge_list(hbc, PROTO_RESTORE_LOCATIONS, LISTS_TAGGED, LISTS_UTF8,
-		       ppszzDatabaseLocationList != NULL, &list, pcbSize);
+	hr = edge_locations(hbc, LISTS_UTF8, ppszzDatabaseLocationList != NULL,
+			    &list, pcbSize);
 	if (ppszzDatabaseLocationList != NULL)
 		*ppszzDatabaseLocationList = list;
 	return hr;
@@ -253,8 +287,8 @@ CertSrvRestoreGetDatabaseLocationsW(HCSBC hbc, WCHAR **ppwszzDatabaseLocationLis
 	void *list;
 	HRESULT hr;
 
-	hr = edge_list(hbc, PROTO_RESTORE_LOCATIONS, LISTS_TAGGED, LISTS_UTF16,
-		       ppwszzDatabaseLocationList != NULL, &list, pcbSize);
+	hr = edge_locations(hbc, LISTS_UTF16, ppwszzDatabaseLocationList != NULL,
+			    &list, pcbSize);
 	if (ppwszzDatabaseLocationList != NULL)
 		*ppwszzDatabaseLocationList = list;
 	return hr;
@@ -333,6 +367,252 @@ CertSrvBackupOpenFileW(HCSBC hbc, const WCHAR *pwszAttachmentName,
 	hr = edge_open(s, path, cbReadHintSize, pliFileSize);
 out:
 	free(path);
+	return hr;
+}
+
+/* ---------------------------------------------------------------- restore */
+
+static HRESULT edge_restore_prepare(const char *server, ULONG flags, HCSBC *phbc)
+{
+	struct restore_ctx *ctx = NULL;
+	struct session *s = NULL;
+	int r;
+
+	r = restore_prepare(server, flags, &ctx);
+	if (r == 0)
+		r = session_new_restore(ctx, &s); /* owns ctx, also on failure */
+	*phbc = s;
+	return hresult_from_code(r);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestorePrepare(const char *pszServerName, ULONG dwRestoreFlags,
+		      HCSBC *phbc)
+{
+	if (phbc == NULL)
+		return E_POINTER;
+	*phbc = NULL;
+	return edge_restore_prepare(pszServerName, dwRestoreFlags, phbc);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestorePrepareW(const WCHAR *pwszServerName, ULONG dwRestoreFlags,
+		       HCSBC *phbc)
+{
+	char *server = NULL;
+	HRESULT hr;
+	int r;
+
+	if (phbc == NULL)
+		return E_POINTER;
+	*phbc = NULL;
+	r = edge_opt_utf8(pwszServerName, &server);
+	if (r < 0) {
+		hr = hresult_from_code(r);
+		goto out;
+	}
+	hr = edge_restore_prepare(server, dwRestoreFlags, phbc);
+out:
+	free(server);
+	return hr;
+}
+
+/* The common body of the four Register entry points, UTF-8 strings. Only
+ * rgrstmap[0] is read, and only when crstmap is 1. */
+static HRESULT edge_register(HCSBC hbc, const char *chk, const char *log,
+			     const CSEDB_RSTMAP *map, LONG cmap, const char *bkl,
+			     ULONG lo, ULONG hi)
+{
+	struct restore_reg_args a;
+	struct session *s;
+	int r;
+
+	s = session_from_handle(hbc, SESSION_RESTORE);
+	if (s == NULL)
+		return E_INVALIDARG;
+	memset(&a, 0, sizeof(a));
+	a.checkpoint = chk;
+	a.log_path = log;
+	a.backup_log_path = bkl;
+	a.nmap = cmap;
+	a.have_map = map != NULL;
+	if (cmap == 1 && map != NULL) {
+		a.map_from = map[0].pszDatabaseName;
+		a.map_to = map[0].pszNewDatabaseName;
+	}
+	a.gen_low = lo;
+	a.gen_high = hi;
+	r = edge_utf8_ok(chk);
+	if (r == 0)
+		r = edge_utf8_ok(log);
+	if (r == 0)
+		r = edge_utf8_ok(bkl);
+	if (r == 0)
+		r = edge_utf8_ok(a.map_from);
+	if (r == 0)
+		r = edge_utf8_ok(a.map_to);
+	if (r == 0)
+		r = restore_register(session_restore_ctx(s), &a);
+	return hresult_from_code(r);
+}
+
+/* The W entry points: convert, then edge_register(). */
+static HRESULT edge_register_w(HCSBC hbc, const WCHAR *chk, const WCHAR *log,
+			       const CSEDB_RSTMAPW *map, LONG cmap,
+			       const WCHAR *bkl, ULONG lo, ULONG hi)
+{
+	char *c8 = NULL, *l8 = NULL, *b8 = NULL, *from8 = NULL, *to8 = NULL;
+	CSEDB_RSTMAP m8 = { NULL, NULL };
+	int use_map = cmap == 1 && map != NULL;
+	HRESULT hr;
+	int r;
+
+	if (session_from_handle(hbc, SESSION_RESTORE) == NULL)
+		return E_INVALIDARG;
+	r = edge_opt_utf8(chk, &c8);
+	if (r == 0)
+		r = edge_opt_utf8(log, &l8);
+	if (r == 0)
+		r = edge_opt_utf8(bkl, &b8);
+	if (r == 0 && use_map)
+		r = edge_opt_utf8(map[0].pwszDatabaseName, &from8);
+	if (r == 0 && use_map)
+		r = edge_opt_utf8(map[0].pwszNewDatabaseName, &to8);
+	if (r < 0) {
+		hr = hresult_from_code(r);
+		goto out;
+	}
+	m8.pszDatabaseName = from8;
+	m8.pszNewDatabaseName = to8;
+	hr = edge_register(hbc, c8, l8, use_map ? &m8 : NULL, cmap, b8, lo, hi);
+out:
+	free(c8);
+	free(l8);
+	free(b8);
+	free(from8);
+	free(to8);
+	return hr;
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegister(HCSBC hbc, const char *pszCheckPointFilePath,
+		       const char *pszLogPath, CSEDB_RSTMAP rgrstmap[],
+		       LONG crstmap, const char *pszBackupLogPath,
+		       ULONG genLow, ULONG genHigh)
+{
+	return edge_register(hbc, pszCheckPointFilePath, pszLogPath, rgrstmap,
+			     crstmap, pszBackupLogPath, genLow, genHigh);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterW(HCSBC hbc, const WCHAR *pwszCheckPointFilePath,
+			const WCHAR *pwszLogPath, CSEDB_RSTMAPW rgrstmap[],
+			LONG crstmap, const WCHAR *pwszBackupLogPath,
+			ULONG genLow, ULONG genHigh)
+{
+	return edge_register_w(hbc, pwszCheckPointFilePath, pwszLogPath, rgrstmap,
+			       crstmap, pwszBackupLogPath, genLow, genHigh);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterThroughFile(HCSBC hbc, const char *pszCheckPointFilePath,
+				  const char *pszLogPath, CSEDB_RSTMAP rgrstmap[],
+				  LONG crstmap, const char *pszBackupLogPath,
+				  ULONG genLow, ULONG genHigh)
+{
+	return edge_register(hbc, pszCheckPointFilePath, pszLogPath, rgrstmap,
+			     crstmap, pszBackupLogPath, genLow, genHigh);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterThroughFileW(HCSBC hbc, const WCHAR *pwszCheckPointFilePath,
+				   const WCHAR *pwszLogPath,
+				   CSEDB_RSTMAPW rgrstmap[], LONG crstmap,
+				   const WCHAR *pwszBackupLogPath, ULONG genLow,
+				   ULONG genHigh)
+{
+	return edge_register_w(hbc, pwszCheckPointFilePath, pwszLogPath, rgrstmap,
+			       crstmap, pwszBackupLogPath, genLow, genHigh);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterComplete(HCSBC hbc, HRESULT hrRestoreState)
+{
+	struct session *s;
+
+	s = session_from_handle(hbc, SESSION_RESTORE);
+	if (s == NULL)
+		return E_INVALIDARG;
+	return hresult_from_code(restore_complete(session_restore_ctx(s),
+						  hrRestoreState));
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL CertSrvRestoreEnd(HCSBC hbc)
+{
+	struct session *s;
+	int r;
+
+	s = session_from_handle(hbc, SESSION_RESTORE);
+	if (s == NULL)
+		return E_INVALIDARG;
+	r = restore_end(session_restore_ctx(s));
+	session_free(s);
+	return hresult_from_code(r);
+}
+
+/* ---------------------------------------------------------- ServerControl */
+
+static HRESULT edge_control(const char *server, DWORD flags)
+{
+	int r;
+
+	switch (flags) {
+	case CSCONTROL_SHUTDOWN:
+		r = control_shutdown(server, CONTROL_SHUTDOWN_WAIT_MS,
+				     CONTROL_SHUTDOWN_POLL_MS);
+		break;
+	case CSCONTROL_SUSPEND:
+	case CSCONTROL_RESTART:
+		r = control_check_name(server); /* no action */
+		break;
+	default:
+		r = CS_E_INVALID;
+		break;
+	}
+	return hresult_from_code(r);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvServerControl(const char *pszServerName, DWORD dwControlFlags,
+		     DWORD *pcbOut, BYTE **ppbOut)
+{
+	if (pcbOut != NULL)
+		*pcbOut = 0;
+	if (ppbOut != NULL)
+		*ppbOut = NULL;
+	return edge_control(pszServerName, dwControlFlags);
+}
+
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvServerControlW(const WCHAR *pwszServerName, DWORD dwControlFlags,
+		      DWORD *pcbOut, BYTE **ppbOut)
+{
+	char *server = NULL;
+	HRESULT hr;
+	int r;
+
+	if (pcbOut != NULL)
+		*pcbOut = 0;
+	if (ppbOut != NULL)
+		*ppbOut = NULL;
+	r = edge_opt_utf8(pwszServerName, &server);
+	if (r < 0) {
+		hr = hresult_from_code(r);
+		goto out;
+	}
+	hr = edge_control(server, dwControlFlags);
+out:
+	free(server);
 	return hr;
 }
 
@@ -425,4 +705,14 @@ EDGE_SAME_TYPE(CertSrvBackupEnd, FNCERTSRVBACKUPEND);
 EDGE_SAME_TYPE(CertSrvBackupFree, FNCERTSRVBACKUPFREE);
 EDGE_SAME_TYPE(CertSrvRestoreGetDatabaseLocations, FNCERTSRVRESTOREGETDATABASELOCATIONS);
 EDGE_SAME_TYPE(CertSrvRestoreGetDatabaseLocationsW, FNCERTSRVRESTOREGETDATABASELOCATIONSW);
+EDGE_SAME_TYPE(CertSrvRestorePrepare, FNCERTSRVRESTOREPREPARE);
+EDGE_SAME_TYPE(CertSrvRestorePrepareW, FNCERTSRVRESTOREPREPAREW);
+EDGE_SAME_TYPE(CertSrvRestoreRegister, FNCERTSRVRESTOREREGISTER);
+EDGE_SAME_TYPE(CertSrvRestoreRegisterW, FNCERTSRVRESTOREREGISTERW);
+EDGE_SAME_TYPE(CertSrvRestoreRegisterThroughFile, FNCERTSRVRESTOREREGISTERTHROUGHFILE);
+EDGE_SAME_TYPE(CertSrvRestoreRegisterThroughFileW, FNCERTSRVRESTOREREGISTERTHROUGHFILEW);
+EDGE_SAME_TYPE(CertSrvRestoreRegisterComplete, FNCERTSRVRESTOREREGISTERCOMPLETE);
+EDGE_SAME_TYPE(CertSrvRestoreEnd, FNCERTSRVRESTOREEND);
+EDGE_SAME_TYPE(CertSrvServerControl, FNCERTSRVSERVERCONTROL);
+EDGE_SAME_TYPE(CertSrvServerControlW, FNCERTSRVSERVERCONTROLW);
 EDGE_SAME_TYPE(CertSrvGetErrorMessage, FNCERTSRVGETERRORMESSAGE);

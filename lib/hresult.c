@@ -15,6 +15,7 @@
 #define W32_PATH_NOT_FOUND 3
 #define W32_TOO_MANY_OPEN_FILES 4
 #define W32_WRITE_PROTECT 19
+#define W32_SHARING_VIOLATION 32
 #define W32_NOT_SUPPORTED 50
 #define W32_FILE_EXISTS 80
 #define W32_DISK_FULL 112
@@ -61,6 +62,7 @@ static const struct hr_map_entry hr_map[] = {
 	{ -EMFILE, HRESULT_FROM_WIN32(W32_TOO_MANY_OPEN_FILES) },
 	{ -ENFILE, HRESULT_FROM_WIN32(W32_TOO_MANY_OPEN_FILES) },
 	{ -EROFS, HRESULT_FROM_WIN32(W32_WRITE_PROTECT) },
+	{ -ETXTBSY, HRESULT_FROM_WIN32(W32_SHARING_VIOLATION) },
 	{ CS_E_UNKNOWN_TYPE, HRESULT_FROM_WIN32(W32_NOT_SUPPORTED) },
 	{ -ENOTSUP, HRESULT_FROM_WIN32(W32_NOT_SUPPORTED) },
 	{ -EOPNOTSUPP, HRESULT_FROM_WIN32(W32_NOT_SUPPORTED) },
@@ -136,6 +138,10 @@ static const struct hr_text hr_texts[] = {
 	  "Too many open files (ERROR_TOO_MANY_OPEN_FILES)." },
 	{ HRESULT_FROM_WIN32(W32_WRITE_PROTECT),
 	  "The file system is read-only (ERROR_WRITE_PROTECT)." },
+	{ HRESULT_FROM_WIN32(W32_SHARING_VIOLATION),
+	  "The files are in use: the certificate server is running; stop it "
+	  "(CertSrvServerControl CSCONTROL_SHUTDOWN) before a restore "
+	  "(ERROR_SHARING_VIOLATION)." },
 	{ HRESULT_FROM_WIN32(W32_NOT_SUPPORTED),
 	  "The request is not supported by this server (ERROR_NOT_SUPPORTED)." },
 	{ HRESULT_FROM_WIN32(W32_FILE_EXISTS),

@@ -19,6 +19,9 @@
  *   -ENOTDIR                   HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND) 0x80070003
  *   -EMFILE, -ENFILE           HRESULT_FROM_WIN32(ERROR_TOO_MANY_OPEN_FILES) 0x80070004
  *   -EROFS                     HRESULT_FROM_WIN32(ERROR_WRITE_PROTECT)  0x80070013
+ *   -ETXTBSY                   HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION) 0x80070020
+ *                              (a restore while certsrvd runs: certutil's
+ *                              "file in use")
  *   CS_E_UNKNOWN_TYPE, -ENOTSUP, -EOPNOTSUPP
  *                              HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)  0x80070032
  *   -EEXIST                    HRESULT_FROM_WIN32(ERROR_FILE_EXISTS)    0x80070050

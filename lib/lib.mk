@@ -2,7 +2,8 @@
 #
 #   $(B)/libcertadm.so.1   the shared library (soname libcertadm.so.1): lib/*.c
 #                          compiled with -fvisibility=hidden, plus the needed
-#                          objects of $(B)/libcommon.a; the version script
+#                          objects of $(B)/libcommon.a (restorereg.o needs
+#                          libinih: DT_NEEDED); the version script
 #                          lib/libcertadm.sym exports only CertSrv*.
 #   $(B)/libcertadm.so     symlink for linking with -lcertadm.
 #   $(B)/libcertadm.pc     pkg-config file for the build tree.
@@ -11,11 +12,14 @@
 #                          internal modules, their objects (all but the
 #                          entry points of certadm.c, so no CertSrv* symbol
 #                          is defined twice).
+#   $(B)/tests/test_certadm_restore  the restore half's unit test, linked the
+#                          same way.
 
 LIB_SRC     := $(wildcard lib/*.c)
 LIB_OBJ     := $(call obj,$(LIB_SRC))
 LIB_INT_OBJ := $(call obj,$(filter-out lib/certadm.c,$(LIB_SRC)))
 LIBCERTADM  := $(B)/libcertadm.so.1
+LIB_LIBS    := $(shell pkg-config --libs inih)
 
 # A shared library must not leave symbols undefined (the ASan runtime is the
 # exception: the executable provides it).
@@ -29,7 +33,8 @@ $(LIBCERTADM): $(LIB_OBJ) $(COMMON_A) lib/libcertadm.sym
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(LIB_LDFLAGS) -shared -Wl,-soname,libcertadm.so.1 \
-		-Wl,--version-script=lib/libcertadm.sym -o $@ $(LIB_OBJ) $(COMMON_A) $(shell pkg-config --libs inih)
+		-Wl,--version-script=lib/libcertadm.sym -o $@ $(LIB_OBJ) $(COMMON_A) \
+		$(LIB_LIBS)
 
 $(B)/libcertadm.so: $(LIBCERTADM)
 	@echo "  LN      $@"
@@ -53,5 +58,13 @@ $(B)/tests/test_certadm: tests/unit/test_certadm.c $(LIB_INT_OBJ) $(COMMON_A) \
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ tests/unit/test_certadm.c \
-		$(LIB_INT_OBJ) $(COMMON_A) -L$(B) -lcertadm \
-		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread $(shell pkg-config --libs inih)
+		$(LIB_INT_OBJ) $(COMMON_A) $(LIB_LIBS) -L$(B) -lcertadm \
+		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread
+
+$(B)/tests/test_certadm_restore: tests/unit/test_certadm_restore.c $(LIB_INT_OBJ) \
+				 $(COMMON_A) $(B)/libcertadm.so
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ tests/unit/test_certadm_restore.c \
+		$(LIB_INT_OBJ) $(COMMON_A) $(LIB_LIBS) -L$(B) -lcertadm \
+		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread

@@ -1,8 +1,10 @@
 /*
  * session.c — HCSBC handles: connection ownership, read hint, buffers.
  *
- * Invariants: a live session has magic == SESSION_MAGIC and a non-NULL
- * client; session_free() clears the magic before freeing; the hint is 0
+ * Invariants: a live session has magic == SESSION_MAGIC and either kind
+ * SESSION_BACKUP with a non-NULL client (and no restore context) or kind
+ * SESSION_RESTORE with a non-NULL restore context (and no client);
+ * session_free() clears the magic before freeing; the hint is 0
  * until the first OpenFile sets it, and is then one of the powers of two in
  * SESSION_HINT_MIN..SESSION_HINT_MAX; the request and reply buffers are
  * owned by the session and released with it.
@@ -12,6 +14,7 @@
 
 #include "common/client.h"
 #include "common/errors.h"
+#include "restore.h"
 #include "session.h"
 
 #define SESSION_MAGIC 0x43534243u /* "CSBC" */
@@ -21,7 +24,8 @@ struct session {
 	enum session_kind kind;
 	uint32_t backup_type;
 	uint32_t hint; /* 0 = not set yet */
-	struct cs_client *client;
+	struct cs_client *client;   /* SESSION_BACKUP */
+	struct restore_ctx *restore; /* SESSION_RESTORE */
 	struct buf req;
 	struct buf reply;
 };
@@ -51,12 +55,32 @@ out:
 	return r;
 }
 
+int session_new_restore(struct restore_ctx *ctx, struct session **out)
+{
+	struct session *s;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		restore_ctx_free(ctx);
+		return -ENOMEM;
+	}
+	buf_init(&s->req);
+	buf_init(&s->reply);
+	s->magic = SESSION_MAGIC;
+	s->kind = SESSION_RESTORE;
+	s->restore = ctx;
+	*out = s;
+	return 0;
+}
+
 void session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
 	s->magic = 0;
 	client_close(s->client);
+	restore_ctx_free(s->restore);
 	buf_release(&s->req);
 	buf_release(&s->reply);
 	free(s);
@@ -66,10 +90,16 @@ struct session *session_from_handle(void *handle, enum session_kind kind)
 {
 	struct session *s = handle;
 
-	if (s == NULL || s->magic != SESSION_MAGIC || s->kind != kind ||
-	    s->client == NULL)
+	if (s == NULL || s->magic != SESSION_MAGIC || s->kind != kind)
+		return NULL;
+	if (kind == SESSION_BACKUP ? s->client == NULL : s->restore == NULL)
 		return NULL;
 	return s;
+}
+
+struct restore_ctx *session_restore_ctx(const struct session *s)
+{
+	return s->restore;
 }
 
 uint32_t session_backup_type(const struct session *s)

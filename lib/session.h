@@ -1,11 +1,14 @@
 /*
- * session.h — the object behind an HCSBC handle: one connection to certsrvd
- * (a struct cs_client of src/common/client.h), the session type, the read
- * hint, and the request/reply buffers reused by every call.
- *
- * A session lives exactly as long as its connection: the server ties a
- * backup session to the connection, so freeing the session (closing the
- * socket) aborts whatever the server still holds for it.
+ * session.h — the object behind an HCSBC handle. Two kinds:
+ *   - a BACKUP session (CertSrvBackupPrepare): one connection to certsrvd
+ *     (a struct cs_client of src/common/client.h), the session type, the
+ *     read hint, and the request/reply buffers reused by every call. It
+ *     lives exactly as long as its connection: the server ties a backup
+ *     session to the connection, so freeing the session (closing the
+ *     socket) aborts whatever the server still holds for it;
+ *   - a RESTORE session (CertSrvRestorePrepare): no connection (the CA is
+ *     offline during a restore), only the restore context of lib/restore.h,
+ *     which the session owns.
  *
  * Guarantees: no shared state between sessions (different sessions may be
  * used from different threads; one session by one thread at a time);
@@ -28,22 +31,32 @@
 #define SESSION_HINT_MAX PROTO_MAX_READ  /* 4 MiB */
 
 enum session_kind {
-	SESSION_BACKUP = 1, /* from CertSrvBackupPrepare */
+	SESSION_BACKUP = 1,  /* from CertSrvBackupPrepare */
+	SESSION_RESTORE = 2, /* from CertSrvRestorePrepare */
 };
 
 struct session;
+struct restore_ctx; /* lib/restore.h */
 
 /* Connect to a server name (client_connect() semantics) and make a session
  * of the given kind and backup type. 0 and *out (free with session_free),
  * or a negative code (CS_E_OFFLINE, CS_E_INVALID, -ENOMEM, ...). */
 int session_connect(const char *server, enum session_kind kind,
 		    uint32_t backup_type, struct session **out);
-/* Close the connection and free the session; accepts NULL. */
+/* Make a RESTORE session around ctx. The session owns ctx from this call
+ * on, also when it fails (ctx is then freed). 0 and *out, or -ENOMEM. */
+int session_new_restore(struct restore_ctx *ctx, struct session **out);
+/* Close the connection (backup) or free the restore context (restore), and
+ * free the session; accepts NULL. */
 void session_free(struct session *s);
 
 /* The session behind a handle, or NULL if the handle is NULL or does not
  * designate a live session of that kind. */
 struct session *session_from_handle(void *handle, enum session_kind kind);
+
+/* The restore context of a RESTORE session (borrowed; NULL for a backup
+ * session). */
+struct restore_ctx *session_restore_ctx(const struct session *s);
 
 /* The CSBACKUP_TYPE_* the session was prepared with. */
 uint32_t session_backup_type(const struct session *s);

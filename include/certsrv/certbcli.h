@@ -1,10 +1,12 @@
 /*
- * certbcli.h — the Certificate Services backup API of certsrv (libcertadm).
+ * certbcli.h — the Certificate Services backup and restore API of certsrv
+ * (libcertadm).
  *
  * This is the installed, public header of libcertadm.so.1 (pkg-config
- * "libcertadm"). It declares the Windows certbcli.h backup API with the
- * Windows names, types, constant values and semantics, so that backup
- * software written for Windows ports with little more than a recompile:
+ * "libcertadm"). It declares the Windows certbcli.h backup and restore API
+ * with the Windows names, types, constant values and semantics, so that
+ * backup software written for Windows ports with little more than a
+ * recompile:
  *
  *   - Every function that takes or returns strings exists twice: the "W"
  *     flavour (CertSrvBackupPrepareW, ...) takes and returns UTF-16 in host
@@ -13,7 +15,10 @@
  *     returns UTF-8. On Windows the unsuffixed names are macros for the W
  *     names; here they are real exports, and dlsym() finds both spellings.
  *     Functions without strings (CertSrvBackupRead, ...Close,
- *     ...TruncateLogs, ...End, ...Free) exist once.
+ *     ...TruncateLogs, ...End, ...Free, CertSrvRestoreRegisterComplete,
+ *     CertSrvRestoreEnd) exist once. CertSrvRestoreRegisterThroughFile is
+ *     UTF-8 and CertSrvRestoreRegisterThroughFileW UTF-16 (on Windows the
+ *     unsuffixed ThroughFile name is the only, UTF-16, export).
  *   - Every function has a function typedef (FNCERTSRVBACKUPPREPAREW for the
  *     W form, FNCERTSRVBACKUPPREPARE for the UTF-8 form, FNCERTSRVBACKUPREAD,
  *     ...), for callers that resolve the API with dlopen()/dlsym() as Windows
@@ -51,6 +56,8 @@
  * /var/lib/certsrv); a path ("/...", "./...", "../...") -> the certsrvd
  * instance of that data directory; "unix:PATH" -> that socket. Remote
  * "host[:port]" names are reserved (TLS, later) and fail with E_INVALIDARG.
+ * CertSrvRestorePrepare works on the data directory itself, so it needs a
+ * name that designates one ("unix:PATH" fails with E_INVALIDARG).
  *
  * Call order of a backup session (DESIGN section 5; the server enforces it):
  *   CertSrvBackupPrepare
@@ -68,6 +75,28 @@
  * LOGS_ONLY session fails with 0xC8000209. One file is open at a time. Only
  * a session that read every listed file to its end is recorded as a backup.
  *
+ * Call order of a restore (DESIGN section 6; done while certsrvd is stopped,
+ * entirely on the data directory: no restore call talks to the daemon):
+ *   [CertSrvServerControl(CSCONTROL_SHUTDOWN)]        (stop a running CA)
+ *   CertSrvRestorePrepare(CSRESTORE_TYPE_FULL)         (0: continue an
+ *                                                       earlier registration)
+ *     copy the database to DATADIR/db/ca.db and the set's logs to a staging
+ *     directory (DATADIR/restore/logs/ by convention)
+ *     CertSrvRestoreRegister(full: crstmap 1)  -> CertSrvRestoreRegisterComplete
+ *     { copy an incremental's logs;
+ *       CertSrvRestoreRegister(crstmap 0)      -> CertSrvRestoreRegisterComplete }
+ *   CertSrvRestoreEnd                                  (always, after a
+ *                                                       successful Prepare)
+ *   start certsrvd: it recovers from the registration, then removes it.
+ * The registration is the file DATADIR/restore/restore.env, replaced
+ * atomically at every Register, RegisterComplete and End. From the first
+ * Register on, certsrvd refuses to start (with a message naming what is
+ * missing) until every registration was completed with S_OK and
+ * CertSrvRestoreEnd was called. A registration completed with a failure
+ * status keeps the CA from starting until a new restore
+ * (CSRESTORE_TYPE_FULL) replaces it. One restore per data directory at a
+ * time: the file is replaced whole, the last writer wins.
+ *
  * HRESULTs the library returns (internal code -> HRESULT, one table in
  * lib/hresult.c):
  *   S_OK                          0x00000000  success
@@ -83,19 +112,29 @@
  *   HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
  *                                 0x80070002  OpenFile of a name the session
  *                                             did not list
+ *   HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND)
+ *                                 0x80070003  RestorePrepare of a data
+ *                                             directory that does not exist
+ *   HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION)
+ *                                 0x80070020  RestorePrepare while certsrvd
+ *                                             runs on that data directory
+ *                                             (certutil's "file in use")
  *   HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE)
  *                                 0x800706BA  certsrvd is not running
  *   HRESULT_FROM_WIN32(RPC_S_CALL_FAILED)
  *                                 0x800706BE  the connection broke mid-call
  *                                             (server stopped or killed)
  *   0xC80001F9  JET_errBackupInProgress       another backup session runs
- *   0xC8000230  JET_errMissingFullBackup      LOGS_ONLY without a prior full
+ *   0xC8000230  JET_errMissingFullBackup      LOGS_ONLY without a prior full;
+ *                                             an incremental RestoreRegister
+ *                                             without a full registration
  *   0xC8000209  JET_errInvalidBackupSequence  call invalid for this session type
  *   0xC8000210  JET_errMissingLogFile         the log chain has a gap
  *   0xC8000212  JET_errBadLogSignature        a log of another lineage
  * and, for system errors on the server or in the library,
  *   HRESULT_FROM_WIN32() of ERROR_PATH_NOT_FOUND (3), ERROR_TOO_MANY_OPEN_FILES
- *   (4), ERROR_WRITE_PROTECT (19), ERROR_NOT_SUPPORTED (50: the server does
+ *   (4), ERROR_WRITE_PROTECT (19), ERROR_SHARING_VIOLATION (32),
+ *   ERROR_NOT_SUPPORTED (50: the server does
  *   not know the request), ERROR_FILE_EXISTS (80), ERROR_DISK_FULL (112),
  *   ERROR_BUSY (170), ERROR_ALREADY_EXISTS (183), ERROR_FILENAME_EXCED_RANGE
  *   (206), ERROR_FILE_TOO_LARGE (223: a size limit), ERROR_SHUTDOWN_IN_PROGRESS
@@ -270,6 +309,15 @@ typedef struct tagCSEDB_RSTMAP {
 /* Win32 error codes used with HRESULT_FROM_WIN32(). */
 #ifndef ERROR_FILE_NOT_FOUND
 #define ERROR_FILE_NOT_FOUND 2L
+#endif
+#ifndef ERROR_PATH_NOT_FOUND
+#define ERROR_PATH_NOT_FOUND 3L
+#endif
+#ifndef ERROR_SHARING_VIOLATION
+#define ERROR_SHARING_VIOLATION 32L /* HRESULT 0x80070020 */
+#endif
+#ifndef ERROR_TIMEOUT
+#define ERROR_TIMEOUT 1460L /* HRESULT 0x800705B4 */
 #endif
 #ifndef RPC_S_SERVER_UNAVAILABLE
 #define RPC_S_SERVER_UNAVAILABLE 1722L /* HRESULT 0x800706BA */
@@ -503,15 +551,18 @@ CERTBCLI_API VOID CERTBCLI_CALL CertSrvBackupFree(VOID *pv);
  * CertSrvRestoreGetDatabaseLocations — where the database, the logs and the
  * checkpoint live, for the restore map. Call it during the backup, with the
  * backup handle, and save the buffer byte for byte with the backup set
- * (DataBase/certbkxp.dat), as certutil does.
+ * (DataBase/certbkxp.dat), as certutil does. With a restore handle (from
+ * CertSrvRestorePrepare) the library builds the same list itself from the
+ * data directory (its canonical absolute path), since the server is offline
+ * during a restore: the locations of the TARGET of the restore.
  *   ppwszzDatabaseLocationList / ppszzDatabaseLocationList: receives a list
  *     of CSBFT_CERTSERVER_DATABASE ('D') + database path,
  *     CSBFT_LOG_DIR (0x82) + log directory and CSBFT_CHECKPOINT_DIR (0x83) +
  *     checkpoint directory; allocated by the library, free it with
  *     CertSrvBackupFree.
  *   pcbSize: receives the size of that buffer in bytes.
- * Errors: E_INVALIDARG (hbc NULL); E_POINTER (an output pointer NULL);
- * E_OUTOFMEMORY.
+ * Errors: E_INVALIDARG (hbc NULL, or neither a backup nor a restore
+ * handle); E_POINTER (an output pointer NULL); E_OUTOFMEMORY.
  */
 typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREGETDATABASELOCATIONSW)(
 	HCSBC hbc, WCHAR **ppwszzDatabaseLocationList, DWORD *pcbSize);
@@ -523,6 +574,194 @@ CertSrvRestoreGetDatabaseLocationsW(HCSBC hbc, WCHAR **ppwszzDatabaseLocationLis
 CERTBCLI_API HRESULT CERTBCLI_CALL
 CertSrvRestoreGetDatabaseLocations(HCSBC hbc, char **ppszzDatabaseLocationList,
 				   DWORD *pcbSize);
+
+/*
+ * CertSrvRestorePrepare — start a restore of the CA of a data directory.
+ *   pszServerName: a server name that designates a data directory (see
+ *     above); the CA there must be stopped.
+ *   dwRestoreFlags: CSRESTORE_TYPE_FULL — a new restore: an existing
+ *     registration (DATADIR/restore/restore.env) is replaced when the
+ *     first CertSrvRestoreRegister of this session writes (until then it is
+ *     left as it is); or 0 — continue the existing registration, e.g. to
+ *     register incrementals in a later session (none existing is fine, but
+ *     an incremental Register then fails with 0xC8000230). Any other bit,
+ *     CSRESTORE_TYPE_ONLINE and CSRESTORE_TYPE_CATCHUP included (not
+ *     supported, as on Windows), is E_INVALIDARG.
+ *   phbc: receives the restore handle (NULL on failure). It holds no
+ *     connection and no lock; only the restore calls and
+ *     CertSrvRestoreGetDatabaseLocations accept it.
+ * Needs write access to the data directory (file permissions; Windows needs
+ * the restore privilege): DATADIR and, if present, DATADIR/restore must be
+ * writable by the caller (access(W_OK|X_OK)). Every successful Prepare
+ * must be balanced by CertSrvRestoreEnd, which frees the handle.
+ * Errors: E_POINTER (phbc NULL); E_INVALIDARG (bad flags, a "unix:", remote
+ * or malformed name); 0x80070003 ERROR_PATH_NOT_FOUND (the data directory
+ * does not exist); 0x80070020 ERROR_SHARING_VIOLATION (certsrvd runs on
+ * that data directory: it answers a ping, or holds run/certsrvd.lock while
+ * starting or stopping — stop it first, e.g. with CertSrvServerControl);
+ * E_ACCESSDENIED (no write access); 0x80070013 (read-only file system);
+ * 0x80070570 ERROR_FILE_CORRUPT (flags 0 and the existing registration does
+ * not parse); E_OUTOFMEMORY.
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREPREPAREW)(const WCHAR *pwszServerName,
+						       ULONG dwRestoreFlags,
+						       HCSBC *phbc);
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREPREPARE)(const char *pszServerName,
+						      ULONG dwRestoreFlags,
+						      HCSBC *phbc);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestorePrepareW(const WCHAR *pwszServerName, ULONG dwRestoreFlags,
+		       HCSBC *phbc);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestorePrepare(const char *pszServerName, ULONG dwRestoreFlags,
+		      HCSBC *phbc);
+
+/*
+ * CertSrvRestoreRegister — register one restored backup set for recovery
+ * at the next start of certsrvd, and interlock: until
+ * CertSrvRestoreRegisterComplete, the CA does not start and no other
+ * Register succeeds. The registration is written at once (atomically) to
+ * DATADIR/restore/restore.env, with "not completed".
+ *   hbc: a restore handle.
+ *   pszCheckPointFilePath, pszLogPath: recorded as given (NULL or "" =
+ *     none); absolute paths.
+ *   rgrstmap, crstmap: the restore map. crstmap 1 = a FULL backup: it must
+ *     be the first registration of the restore. rgrstmap[0].pszDatabaseName
+ *     is the database path at backup time (recorded as given);
+ *     rgrstmap[0].pszNewDatabaseName must designate DATADIR/db/ca.db (the
+ *     real path of its directory equals that of DATADIR/db, its file name
+ *     is ca.db; recorded as the canonical DATADIR/db/ca.db): certsrv cannot
+ *     relocate or rename the database, so any other target is E_INVALIDARG.
+ *     Copy the database image there before registering. crstmap 0 = an
+ *     INCREMENTAL (rgrstmap is ignored, NULL by convention); a full
+ *     registration must exist first. Incrementals may be registered in any
+ *     order; recovery sorts and checks the generations.
+ *   pszBackupLogPath: the directory the set's logs were copied to (NULL or
+ *     "" = none); absolute.
+ *   genLow, genHigh: the lowest and highest log generation of the set
+ *     (1 <= genLow <= genHigh).
+ * Paths may not contain a newline, ';' or '#' nor end with a space (the
+ * registration file's limits): such paths are E_INVALIDARG.
+ * Errors: E_INVALIDARG (hbc not a restore handle; crstmap not 0 or 1;
+ * crstmap 1 with rgrstmap NULL or a NULL/relative name in it; a relative
+ * path; genLow 0 or above genHigh; invalid UTF-8/UTF-16; the map target is
+ * not DATADIR/db/ca.db); E_UNEXPECTED (the previous registration is not
+ * completed, or a full registration that is not the first);
+ * 0xC8000230 JET_errMissingFullBackup (an incremental before any full
+ * registration: nothing is written); 0x800700DF (more than 64
+ * registrations); E_ACCESSDENIED / 0x80070070 / ... (writing the file
+ * failed: the registration is then not recorded); E_OUTOFMEMORY.
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREREGISTERW)(
+	HCSBC hbc, const WCHAR *pwszCheckPointFilePath, const WCHAR *pwszLogPath,
+	CSEDB_RSTMAPW rgrstmap[], LONG crstmap, const WCHAR *pwszBackupLogPath,
+	ULONG genLow, ULONG genHigh);
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREREGISTER)(
+	HCSBC hbc, const char *pszCheckPointFilePath, const char *pszLogPath,
+	CSEDB_RSTMAP rgrstmap[], LONG crstmap, const char *pszBackupLogPath,
+	ULONG genLow, ULONG genHigh);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterW(HCSBC hbc, const WCHAR *pwszCheckPointFilePath,
+			const WCHAR *pwszLogPath, CSEDB_RSTMAPW rgrstmap[],
+			LONG crstmap, const WCHAR *pwszBackupLogPath,
+			ULONG genLow, ULONG genHigh);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegister(HCSBC hbc, const char *pszCheckPointFilePath,
+		       const char *pszLogPath, CSEDB_RSTMAP rgrstmap[],
+		       LONG crstmap, const char *pszBackupLogPath,
+		       ULONG genLow, ULONG genHigh);
+
+/*
+ * CertSrvRestoreRegisterThroughFile — identical to CertSrvRestoreRegister
+ * here, arguments, file and errors included. (On Windows it differs only in
+ * the privilege it needs; on Linux both need write access to the data
+ * directory, checked by CertSrvRestorePrepare and by the write itself.)
+ * CertSrvRestoreRegisterThroughFile takes UTF-8,
+ * CertSrvRestoreRegisterThroughFileW UTF-16. Windows headers declare no
+ * typedef for it; FNCERTSRVRESTOREREGISTERTHROUGHFILE[W] are certsrv's.
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREREGISTERTHROUGHFILEW)(
+	HCSBC hbc, const WCHAR *pwszCheckPointFilePath, const WCHAR *pwszLogPath,
+	CSEDB_RSTMAPW rgrstmap[], LONG crstmap, const WCHAR *pwszBackupLogPath,
+	ULONG genLow, ULONG genHigh);
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREREGISTERTHROUGHFILE)(
+	HCSBC hbc, const char *pszCheckPointFilePath, const char *pszLogPath,
+	CSEDB_RSTMAP rgrstmap[], LONG crstmap, const char *pszBackupLogPath,
+	ULONG genLow, ULONG genHigh);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterThroughFileW(HCSBC hbc, const WCHAR *pwszCheckPointFilePath,
+				   const WCHAR *pwszLogPath,
+				   CSEDB_RSTMAPW rgrstmap[], LONG crstmap,
+				   const WCHAR *pwszBackupLogPath, ULONG genLow,
+				   ULONG genHigh);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterThroughFile(HCSBC hbc, const char *pszCheckPointFilePath,
+				  const char *pszLogPath, CSEDB_RSTMAP rgrstmap[],
+				  LONG crstmap, const char *pszBackupLogPath,
+				  ULONG genLow, ULONG genHigh);
+
+/*
+ * CertSrvRestoreRegisterComplete — complete the last registration.
+ *   hbc: a restore handle.
+ *   hrRestoreState: S_OK if the files of that set were copied completely;
+ *     any other value is recorded as the registration's failure, and
+ *     certsrvd then refuses to start until a new restore replaces the
+ *     registration.
+ * The status is written at once (atomically).
+ * Errors: E_INVALIDARG (hbc not a restore handle); E_UNEXPECTED (no
+ * registration, or the last one is already completed); the error of the
+ * write (the registration then stays pending).
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREREGISTERCOMPLETE)(HCSBC hbc,
+							       HRESULT hrRestoreState);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvRestoreRegisterComplete(HCSBC hbc, HRESULT hrRestoreState);
+
+/*
+ * CertSrvRestoreEnd — end the restore session and free the handle.
+ * If the restore holds at least one registration, marks it ended (written
+ * at once); with none, writes nothing (an existing registration is left as
+ * it was). Always frees hbc, even when the write fails; hbc must not be
+ * used again. If a registration is incomplete or failed, the file keeps
+ * saying so and certsrvd refuses to start with a message that says which.
+ * After the CA has recovered, take a new FULL backup: sets from before the
+ * restore cannot be combined with sets from after it.
+ * Errors: E_INVALIDARG (hbc not a restore handle; not freed then); the
+ * error of the write (the handle is freed anyway).
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREEND)(HCSBC hbc);
+CERTBCLI_API HRESULT CERTBCLI_CALL CertSrvRestoreEnd(HCSBC hbc);
+
+/*
+ * CertSrvServerControl — control the server.
+ *   pszServerName: a server name (see above).
+ *   dwControlFlags: CSCONTROL_SHUTDOWN — stop certsrvd cleanly (a
+ *     PROTO_SHUTDOWN request; the daemon finishes the requests in flight,
+ *     checkpoints and exits), then wait until it has stopped: no longer
+ *     answering a ping and, for a data-directory name, no longer holding
+ *     run/certsrvd.lock; polled every 50 ms, at most 30 s. So a restore can
+ *     start as soon as this returns S_OK. Needs root or the daemon's user.
+ *     CSCONTROL_SUSPEND, CSCONTROL_RESTART — S_OK, no action (as the
+ *     [MS-CSRA] wire side does).
+ *   pcbOut, ppbOut: optional (may be NULL); set to 0 and NULL: nothing is
+ *     ever returned.
+ * Errors: E_INVALIDARG (any other flag; a remote or malformed name);
+ * 0x800706BA (SHUTDOWN and certsrvd is not running); E_ACCESSDENIED (the
+ * caller may not stop the daemon); 0x800705B4 ERROR_TIMEOUT (it still
+ * runs after 30 s); 0x800706BE (the connection broke before the reply).
+ */
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVSERVERCONTROLW)(const WCHAR *pwszServerName,
+						      DWORD dwControlFlags,
+						      DWORD *pcbOut, BYTE **ppbOut);
+typedef HRESULT(CERTBCLI_CALL FNCERTSRVSERVERCONTROL)(const char *pszServerName,
+						     DWORD dwControlFlags,
+						     DWORD *pcbOut, BYTE **ppbOut);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvServerControlW(const WCHAR *pwszServerName, DWORD dwControlFlags,
+		      DWORD *pcbOut, BYTE **ppbOut);
+CERTBCLI_API HRESULT CERTBCLI_CALL
+CertSrvServerControl(const char *pszServerName, DWORD dwControlFlags,
+		     DWORD *pcbOut, BYTE **ppbOut);
 
 /*
  * CertSrvGetErrorMessage — an English sentence for an HRESULT (certsrv
