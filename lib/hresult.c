@@ -187,7 +187,7 @@ static const struct hr_text hr_texts[] = {
 	  "(JET_errBadLogSignature)." },
 	{ CERTSRV_E_JET_MISSING_FULL_BACKUP,
 	  "The database missed a previous full backup before an incremental "
-	  "backup, or circular logging is on (JET_errMissingFullBackup)." },
+	  "backup (JET_errMissingFullBackup)." },
 	{ HR_NTE_BAD_SIGNATURE,
 	  "A signature does not verify (NTE_BAD_SIGNATURE)." },
 };

@@ -368,8 +368,10 @@ CertSrvIsServerOnline(const char *pszServerName, BOOL *pfServerOnline);
  * open longer than needed.
  * Errors: E_POINTER (phbc NULL); 0x800706BA (server not running);
  * E_ACCESSDENIED (no backup role); 0xC80001F9 (another session runs);
- * 0xC8000230 (LOGS_ONLY without a completed full backup, or circular
- * logging); E_INVALIDARG (bad flags or name).
+ * 0xC8000230 (LOGS_ONLY without a completed full backup, or the log
+ * generation after the last backup no longer exists); 0xC8000209 (LOGS_ONLY
+ * while circular logging is on: generations are deleted at checkpoints);
+ * E_INVALIDARG (bad flags or name).
  */
 typedef HRESULT(CERTBCLI_CALL FNCERTSRVBACKUPPREPAREW)(const WCHAR *pwszServerName,
 						      ULONG grbitJet,
@@ -422,9 +424,10 @@ CertSrvBackupGetDatabaseNames(HCSBC hbc, char **ppszzAttachmentInformation,
  * One file can be open at a time; close it with CertSrvBackupClose.
  * Allocates nothing.
  * Errors: E_INVALIDARG (hbc NULL, name not valid UTF-8/UTF-16); E_POINTER
- * (pszAttachmentName or pliFileSize NULL); 0x80070002 (not a listed name);
- * E_ACCESSDENIED (a name the session may not open); E_UNEXPECTED (a file
- * is already open, or a database file after GetBackupLogs).
+ * (pszAttachmentName or pliFileSize NULL); 0x80070002 (any name the
+ * session did not list — the CA key, "../" spellings, other files);
+ * E_UNEXPECTED (a file is already open, or a database file after
+ * GetBackupLogs).
  */
 typedef HRESULT(CERTBCLI_CALL FNCERTSRVBACKUPOPENFILEW)(HCSBC hbc,
 						       const WCHAR *pwszAttachmentName,
