@@ -33,6 +33,8 @@
 struct restore_ctx {
 	char *datadir; /* canonical, absolute */
 	struct restore_state st;
+	int file_is_ours; /* restore.env belongs to this restore: continued
+			     from it, or written by this handle */
 };
 
 void restore_ctx_free(struct restore_ctx *c)
@@ -42,6 +44,27 @@ void restore_ctx_free(struct restore_ctx *c)
 	restorereg_release(&c->st);
 	free(c->datadir);
 	free(c);
+}
+
+/* The [restore] options (roll-forward, point-in-time target) belong to
+ * whoever set them in the file (certsrv restore): a save from this handle
+ * keeps what the file says instead of the handle's copy. */
+static void keep_file_options(struct restore_ctx *c)
+{
+	struct restore_state disk;
+	char err[64];
+
+	/* A fresh (CSRESTORE_TYPE_FULL) restore replaces an older file whole,
+	 * with the default options. */
+	if (!c->file_is_ours ||
+	    restorereg_load(c->datadir, &disk, err, sizeof(err)) != 0) {
+		c->file_is_ours = 1;
+		return;
+	}
+	c->st.roll_forward = disk.roll_forward;
+	c->st.until_time = disk.until_time;
+	c->st.until_lsn = disk.until_lsn;
+	restorereg_release(&disk);
 }
 
 /* The internal code for a failed lookup of a directory the caller named. */
@@ -129,6 +152,7 @@ int restore_prepare(const char *server, uint32_t flags, struct restore_ctx **out
 			r = 0; /* nothing registered yet: an empty state */
 		if (r < 0)
 			goto out;
+		c->file_is_ours = 1;
 	}
 	*out = c;
 	c = NULL;
@@ -272,6 +296,7 @@ int restore_register(struct restore_ctx *c, const struct restore_reg_args *a)
 	reg->gen_high = a->gen_high;
 	st->n++;
 	st->ended = 0;
+	keep_file_options(c);
 	r = restorereg_save(c->datadir, st);
 	if (r < 0) {
 		st->n--;
@@ -296,6 +321,7 @@ int restore_complete(struct restore_ctx *c, int32_t status)
 	reg = &c->st.regs[c->st.n - 1];
 	reg->complete = 1;
 	reg->status = status;
+	keep_file_options(c);
 	r = restorereg_save(c->datadir, &c->st);
 	if (r < 0) {
 		reg->complete = 0;
@@ -312,6 +338,7 @@ int restore_end(struct restore_ctx *c)
 	if (c->st.n == 0)
 		return 0;
 	c->st.ended = 1;
+	keep_file_options(c);
 	r = restorereg_save(c->datadir, &c->st);
 	if (r < 0)
 		c->st.ended = old;

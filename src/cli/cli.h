@@ -37,5 +37,15 @@ int cmd_getcert(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_shutdown(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_verify_backup(struct cli *c, int argc, char **argv); /* verify.c */
+int cmd_restore(struct cli *c, int argc, char **argv);       /* restore.c */
+
+/* The data directory the command works on: --data-dir, else
+ * $CERTSRV_DATA_DIR, else the default. Borrowed, never NULL. (init.c) */
+const char *cli_datadir(const struct cli *c);
+/* Create the directories of a data directory (DESIGN section 3) with their
+ * modes; existing ones are kept (and given their mode). 0 or -errno.
+ * (init.c) */
+int cli_make_layout(const char *datadir);
 
 #endif

@@ -2,8 +2,9 @@
  * main.c — certsrv, the administration command line (git-style commands).
  *
  * Global options come before the command: --data-dir DIR or --server NAME.
- * Every command but init talks to certsrvd through the protocol; none opens
- * the live database.
+ * Every command but init, verify-backup and restore talks to certsrvd through
+ * the protocol (restore only to stop it, with --stop); none opens the live
+ * database.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@ static const struct {
 	int (*fn)(struct cli *c, int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "init", cmd_init, "init --subject DN [--key-type T] [--validity-days N]" },
+	{ "init", cmd_init, "init --subject DN [--key-type T] [--validity-days N]\n"
+	  "  init --from-backup FULLDIR [--key FILE]" },
 	{ "submit", cmd_submit, "submit CSR [--profile P] [-o CERT]" },
 	{ "issue", cmd_issue, "issue REQUEST-ID" },
 	{ "deny", cmd_deny, "deny REQUEST-ID" },
@@ -29,6 +31,9 @@ static const struct {
 	{ "getcert", cmd_getcert, "getcert REQUEST-ID|SERIAL [-o CERT]" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "backup", cmd_backup, "backup TARGET|-o - [--incremental] [--keep-log] [--progress] [--force]" },
+	{ "verify-backup", cmd_verify_backup, "verify-backup FULLDIR [INCRDIR...] [--no-trial]" },
+	{ "restore", cmd_restore, "restore FULLDIR [INCRDIR...] [--data-dir DIR] [--until TIME|--until-lsn N]\n"
+	  "          [--no-roll-forward] [--force] [--stop]" },
 	{ "shutdown", cmd_shutdown, "shutdown" },
 };
 

@@ -257,7 +257,11 @@ replay_file(struct replay *rp, const char *path, uint32_t gen, int may_cut,
 		rp->expect = rec.lsn + 1;
 		if (rec.lsn <= rp->info->applied_lsn)
 			continue;
-		if (scan_only || rp->info->stopped || beyond_target(rp, &rec)) {
+		if (scan_only) {
+			note_skipped(rp, &rec);
+			continue;
+		}
+		if (rp->info->stopped || beyond_target(rp, &rec)) {
 			rp->info->stopped = 1;
 			note_skipped(rp, &rec);
 			continue;
