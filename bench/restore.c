@@ -1,0 +1,1454 @@
+/*
+ * bench/restore.c — how long a restore takes: a full backup of a large CA
+ * database plus an incremental holding many log records, restored into a
+ * new data directory and recovered, next to `sqlite3 .restore` of the same
+ * database image, measured in the same run (issue 4).
+ *
+ *   restore --work DIR [--size-mb N] [--records N] [--writers N] [--runs N]
+ *           [--max-seconds S] [--certsrv PATH] [--certsrvd PATH]
+ *           [--measure-only]
+ *
+ * DIR must not hold a CA yet (DIR/ca is created). The program:
+ * 1. Setup (not timed).
+ *    a. `certsrv --data-dir DIR/ca init`; starts certsrvd (fork/exec, waits
+ *       until it answers a status call), submits one P-256 CSR through the
+ *       normal code path, stops it by its pid.
+ *    b. Fills ca.db to at least --size-mb MiB (default 1024) with copies of
+ *       that row as bench/backup does: the real request and certificate DER,
+ *       new request ids and serials, ONE SQLite transaction with
+ *       synchronous=OFF on a db_open_writer() connection, then
+ *       wal_checkpoint(TRUNCATE) and an fsync. Benchmark only: it bypasses
+ *       the redo log on purpose (meta.applied_lsn is untouched, so the image
+ *       is simply larger than what the logs describe).
+ *    c. Starts certsrvd, `certsrv backup DIR/full --keep-log`, stops it.
+ *    d. With certsrvd stopped, writes --records log records (default
+ *       100,000) through the store's real commit path, in process: the
+ *       daemon's sequence recover_open + redo_writer_open (16 MiB
+ *       generations, as certsrv.conf says) + commit_start, then --writers
+ *       threads (default 1) call commit_run until that many records were
+ *       appended. Each operation stores one issuance as certsrvd does
+ *       (db_insert_request + db_insert_cert: the real request and
+ *       certificate DER, a new id and serial); each batch is one record,
+ *       appended and fdatasync'd. With one writer every record holds exactly
+ *       one issuance; with more, the commit thread groups them.
+ *    e. Starts certsrvd, `certsrv backup DIR/incr --incremental --keep-log`,
+ *       stops it; counts the incremental's records with the redo reader.
+ * 2. Restore, in-process recovery (timed). A new data directory DIR/restored
+ *    holding only certsrv.conf and ca/ (the key is never in a backup) and
+ *    empty db/ and logs/:
+ *      copies  `certsrv --data-dir DIR/restored restore DIR/full DIR/incr
+ *              --force --no-roll-forward`: verifies both sets (SHA-256 of
+ *              every file, every log record), copies the image and the logs,
+ *              fsync, writes the registration;
+ *      recovery  restore_run() — what certsrvd runs at start for a
+ *              registered restore — called here on the registration, timed
+ *              in phases: opening the image and planning; the replay (from
+ *              the progress callback before the first log file to the
+ *              start of PRAGMA integrity_check, seen through an
+ *              sqlite3_trace_v2 hook installed on restore_run's connection by
+ *              sqlite3_auto_extension); the checks (integrity_check and the
+ *              duplicate-serial query); the new lineage, the writer's new
+ *              generation, the checkpoint and the cleanup. Replay rate =
+ *              records replayed (from restore_run's outcome) / replay time.
+ *    Then certsrvd is started on the restored directory (time until it
+ *    answers a status call: recover_open with nothing left to replay), the
+ *    certificate count is checked against the source CA, and it is stopped.
+ * 3. Restore through certsrvd (timed, end to end as an operator runs it):
+ *    the same copies into a new DIR/restored, then certsrvd is started and
+ *    timed until it answers a status call (it carries out the registration:
+ *    restore_run, then recover_open); the records replayed are read from its
+ *    log line "restored: ...".
+ * 4. Peer: `sqlite3 NEW ".restore IMAGE"` of the full backup's image into a
+ *    new file, then an fsync of it; --runs times (default 3), best kept.
+ * Every copy goes to the same disk; the image is in the page cache for every
+ * method (it was just written). Prints Markdown tables (MB = 10^6 bytes).
+ * Timing never fails anything: exit 0 unless a step fails. Every loop is
+ * bounded in count and time. certsrvd is only ever stopped by its pid (also
+ * on SIGINT/SIGTERM/SIGHUP). --measure-only skips step 1 and reuses
+ * DIR/ca, DIR/full and DIR/incr from an earlier run (a diagnostic).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/buf.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/fileio.h"
+#include "common/proto.h"
+#include "common/restorereg.h"
+#include "store/commit.h"
+#include "store/db.h"
+#include "store/recover.h"
+#include "store/redo.h"
+#include "store/restore.h"
+
+#define MB 1e6
+#define FILL_CHECK_ROWS 1024     /* rows between two size checks */
+#define START_TIMEOUT_S 600.0    /* certsrvd start-up (a restore included) */
+#define STOP_TIMEOUT_S 60.0
+#define MAX_RUNS 10
+#define MAX_WRITERS 16
+#define LOG_FILE_BYTES (16u * 1024u * 1024u) /* certsrv.conf's default */
+#define MAX_LOG_FILES 100000u
+
+struct opts {
+	char work[PATH_MAX];
+	char certsrv[PATH_MAX];
+	char certsrvd[PATH_MAX];
+	long size_mb;
+	long records;
+	int writers;
+	int runs;
+	double max_seconds;   /* bound of the record writing and of the fill */
+	int measure_only;
+};
+
+static struct opts o;
+/* DIR/ca, its database, the two backup sets, the restore target. */
+static char srcdir[PATH_MAX], srcdb[PATH_MAX], fulldir[PATH_MAX],
+	incrdir[PATH_MAX], target[PATH_MAX], peerdir[PATH_MAX];
+
+/* ---------------------------------------------------------------- helpers */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+join(char *out, size_t n, const char *a, const char *b)
+{
+	int k = snprintf(out, n, "%s/%s", a, b);
+
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
+static int
+parse_long(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
+}
+
+static uint64_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Total size of the regular files of one directory (not recursive). */
+static uint64_t
+dir_bytes(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && join(path, sizeof(path), dir, e->d_name) == 0)
+			total += file_size(path);
+	closedir(d);
+	return total;
+}
+
+static int
+fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf dir (0 if it did not exist). */
+static int
+rm_tree(const char *dir)
+{
+	if (fio_exists(dir) != 1)
+		return 0;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* Copy a small file (a key, a configuration) with its mode. */
+static int
+copy_small(const char *from, const char *to, mode_t mode)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r = fio_read_all(from, 16u << 20, &data, &len);
+
+	if (r == 0)
+		r = fio_write_atomic(to, data, len, mode);
+	free(data);
+	if (r < 0)
+		fprintf(stderr, "restore: copy %s -> %s: %s\n", from, to, cs_strerror(r));
+	return r;
+}
+
+/* Run a command, stdout and stderr to `log` (or /dev/null), and wait for
+ * it; 0 if it exited 0. */
+static int
+run_command(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int status = 0, fd;
+
+	if (pid == 0) {
+		fd = open(log ? log : "/dev/null",
+			  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			if (log)
+				dup2(fd, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "restore: %s %s failed (status %d%s%s)\n", argv[0],
+			argv[1] ? argv[1] : "", status, log ? ", see " : "",
+			log ? log : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------- daemon */
+
+static volatile sig_atomic_t daemon_pid;
+
+static void
+on_signal(int sig)
+{
+	if (daemon_pid > 0)
+		kill((pid_t)daemon_pid, SIGTERM);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* 1 if the daemon of datadir answered a status call. */
+static int
+answers_status(const char *datadir)
+{
+	struct buf req = BUF_INIT, reply = BUF_INIT;
+	struct cs_client *c = NULL;
+	int r = client_connect(datadir, &c);
+
+	if (r == 0) {
+		proto_begin(&req, PROTO_STATUS, 0);
+		r = client_call(c, &req, &reply, NULL);
+	}
+	client_close(c);
+	buf_release(&req);
+	buf_release(&reply);
+	return r == 0;
+}
+
+/* Start certsrvd on datadir, its output to log; *secs = time from the
+ * fork until it answered a status call. Returns its pid or -1. */
+static pid_t
+daemon_start(const char *datadir, const char *log, double *secs)
+{
+	double t0 = now_s();
+	pid_t pid;
+	int fd, status;
+
+	pid = fork();
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execl(o.certsrvd, o.certsrvd, "--data-dir", datadir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	daemon_pid = pid;
+	while (now_s() - t0 < START_TIMEOUT_S) {
+		if (answers_status(datadir)) {
+			if (secs)
+				*secs = now_s() - t0;
+			return pid;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			daemon_pid = 0;
+			fprintf(stderr, "restore: certsrvd exited at start (see %s)\n", log);
+			return -1;
+		}
+		usleep(2 * 1000);
+	}
+	fprintf(stderr, "restore: certsrvd did not answer in %.0f s\n", START_TIMEOUT_S);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	daemon_pid = 0;
+	return -1;
+}
+
+/* Stop the daemon we started, by its pid: SIGTERM, then SIGKILL. */
+static void
+daemon_stop(pid_t pid)
+{
+	double t0 = now_s();
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (now_s() - t0 < STOP_TIMEOUT_S) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			daemon_pid = 0;
+			return;
+		}
+		usleep(20 * 1000);
+	}
+	fprintf(stderr, "restore: certsrvd %d ignored SIGTERM; killing it\n", (int)pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	daemon_pid = 0;
+}
+
+/* ------------------------------------------------- one real certificate */
+
+#define BULK_NAME "restore.bench.example"
+
+static int
+add_san(X509_REQ *req)
+{
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION *ext;
+	X509V3_CTX ctx;
+	int ok = 0;
+
+	X509V3_set_ctx_nodb(&ctx);
+	ext = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name,
+				   "DNS:" BULK_NAME);
+	if (exts && ext && sk_X509_EXTENSION_push(exts, ext) > 0) {
+		ext = NULL;
+		ok = X509_REQ_add_extensions(req, exts) == 1;
+	}
+	X509_EXTENSION_free(ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return ok;
+}
+
+/* A P-256 CSR in DER (OPENSSL_free it); length or -1. */
+static int
+make_csr(unsigned char **der)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_REQ *req = X509_REQ_new();
+	int len = -1;
+
+	*der = NULL;
+	if (key && req && X509_REQ_set_pubkey(req, key) == 1 &&
+	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+				       MBSTRING_ASC,
+				       (const unsigned char *)BULK_NAME,
+				       -1, -1, 0) == 1 &&
+	    add_san(req) && X509_REQ_sign(req, key, EVP_sha256()) > 0)
+		len = i2d_X509_REQ(req, der);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	return len;
+}
+
+static int
+submit_one(const char *datadir)
+{
+	struct buf req = BUF_INIT, reply = BUF_INIT;
+	struct cs_client *c = NULL;
+	unsigned char *der = NULL;
+	char *msg = NULL;
+	int len = make_csr(&der), r;
+
+	r = len > 0 ? client_connect(datadir, &c) : CS_E_INTERNAL;
+	if (r == 0) {
+		proto_begin(&req, PROTO_SUBMIT, 0);
+		proto_put_bytes(&req, PT_CSR, der, (size_t)len);
+		r = client_call(c, &req, &reply, &msg);
+	}
+	if (r != 0)
+		fprintf(stderr, "restore: submit failed: %s\n", msg ? msg : cs_strerror(r));
+	client_close(c);
+	buf_release(&req);
+	buf_release(&reply);
+	free(msg);
+	OPENSSL_free(der);
+	return r;
+}
+
+static int
+count_certs(const char *dbpath, int64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int r = db_open_reader(dbpath, &db);
+
+	*n = 0;
+	if (r == 0)
+		r = db_error(sqlite3_prepare_v2(db, "SELECT count(*) FROM certificates",
+						-1, &st, NULL));
+	if (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	db_close(db);
+	return r;
+}
+
+/* -------------------------------------------------------------- template */
+
+/* One request and its certificate, copied out of the database. */
+struct tmpl {
+	int64_t submitted_at, resolved_at, not_before, not_after, max_id;
+	int disposition;
+	char *requester, *profile, *subject, *cert_subject;
+	void *raw_request, *raw_cert;
+	int raw_request_len, raw_cert_len;
+};
+
+static void
+tmpl_release(struct tmpl *t)
+{
+	free(t->requester);
+	free(t->profile);
+	free(t->subject);
+	free(t->cert_subject);
+	free(t->raw_request);
+	free(t->raw_cert);
+	memset(t, 0, sizeof(*t));
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return strdup(s ? (const char *)s : "");
+}
+
+static void *
+col_blob(sqlite3_stmt *st, int i, int *len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	void *copy;
+
+	*len = sqlite3_column_bytes(st, i);
+	copy = malloc(*len > 0 ? (size_t)*len : 1);
+	if (copy && *len > 0)
+		memcpy(copy, p, (size_t)*len);
+	return copy;
+}
+
+static int
+load_template(sqlite3 *db, struct tmpl *t)
+{
+	static const char sql[] =
+		"SELECT r.submitted_at, coalesce(r.resolved_at, r.submitted_at),"
+		" r.disposition, r.requester, r.profile, r.subject, r.raw_request,"
+		" c.subject, c.not_before, c.not_after, c.raw_cert,"
+		" (SELECT max(request_id) FROM requests)"
+		" FROM certificates c JOIN requests r USING (request_id)"
+		" ORDER BY c.request_id LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	int r = db_error(sqlite3_prepare_v2(db, sql, -1, &st, NULL));
+
+	if (r == 0 && sqlite3_step(st) != SQLITE_ROW)
+		r = CS_E_NOTFOUND;
+	if (r == 0) {
+		t->submitted_at = sqlite3_column_int64(st, 0);
+		t->resolved_at = sqlite3_column_int64(st, 1);
+		t->disposition = sqlite3_column_int(st, 2);
+		t->requester = col_text(st, 3);
+		t->profile = col_text(st, 4);
+		t->subject = col_text(st, 5);
+		t->raw_request = col_blob(st, 6, &t->raw_request_len);
+		t->cert_subject = col_text(st, 7);
+		t->not_before = sqlite3_column_int64(st, 8);
+		t->not_after = sqlite3_column_int64(st, 9);
+		t->raw_cert = col_blob(st, 10, &t->raw_cert_len);
+		t->max_id = sqlite3_column_int64(st, 11);
+		if (!t->requester || !t->profile || !t->subject || !t->raw_request ||
+		    !t->cert_subject || !t->raw_cert)
+			r = -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* 16 bytes, positive: "7EB0" + 28 hex digits of the request id (the same
+ * scheme as bench/backup; ids never repeat, so serials do not either). */
+static void
+serial_of(int64_t id, char out[40])
+{
+	snprintf(out, 40, "7EB0%028" PRIX64, (uint64_t)id);
+}
+
+/* -------------------------------------------------------------- bulk fill */
+
+struct filler {
+	sqlite3 *db;
+	sqlite3_stmt *req, *cert, *pages;
+	const struct tmpl *t;
+	int64_t page_size;
+};
+
+static int
+filler_prepare(struct filler *f)
+{
+	static const char req_sql[] =
+		"INSERT INTO requests (request_id, submitted_at, resolved_at,"
+		" disposition, requester, profile, subject, raw_request)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	static const char cert_sql[] =
+		"INSERT INTO certificates (request_id, serial, subject, not_before,"
+		" not_after, raw_cert) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	const struct tmpl *t = f->t;
+	sqlite3_stmt *ps = NULL;
+	int r;
+
+	r = db_error(sqlite3_prepare_v2(f->db, req_sql, -1, &f->req, NULL));
+	if (r == 0)
+		r = db_error(sqlite3_prepare_v2(f->db, cert_sql, -1, &f->cert, NULL));
+	if (r == 0)
+		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_count", -1,
+						&f->pages, NULL));
+	if (r == 0)
+		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_size", -1, &ps,
+						NULL));
+	if (r == 0 && sqlite3_step(ps) == SQLITE_ROW)
+		f->page_size = sqlite3_column_int64(ps, 0);
+	sqlite3_finalize(ps);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(f->req, 2, t->submitted_at);
+	sqlite3_bind_int64(f->req, 3, t->resolved_at);
+	sqlite3_bind_int(f->req, 4, t->disposition);
+	sqlite3_bind_text(f->req, 5, t->requester, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f->req, 6, t->profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f->req, 7, t->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(f->req, 8, t->raw_request, t->raw_request_len, SQLITE_STATIC);
+	sqlite3_bind_text(f->cert, 3, t->cert_subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(f->cert, 4, t->not_before);
+	sqlite3_bind_int64(f->cert, 5, t->not_after);
+	sqlite3_bind_blob(f->cert, 6, t->raw_cert, t->raw_cert_len, SQLITE_STATIC);
+	return 0;
+}
+
+static void
+filler_release(struct filler *f)
+{
+	sqlite3_finalize(f->req);
+	sqlite3_finalize(f->cert);
+	sqlite3_finalize(f->pages);
+}
+
+static int
+step_reset(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(rc);
+}
+
+static int
+insert_copy(struct filler *f, int64_t id)
+{
+	char serial[40];
+	int r;
+
+	serial_of(id, serial);
+	sqlite3_bind_int64(f->req, 1, id);
+	r = step_reset(f->req);
+	if (r == 0) {
+		sqlite3_bind_int64(f->cert, 1, id);
+		sqlite3_bind_text(f->cert, 2, serial, -1, SQLITE_TRANSIENT);
+		r = step_reset(f->cert);
+	}
+	return r;
+}
+
+static int64_t
+filler_bytes(struct filler *f)
+{
+	int64_t pages = 0;
+
+	if (sqlite3_step(f->pages) == SQLITE_ROW)
+		pages = sqlite3_column_int64(f->pages, 0);
+	sqlite3_reset(f->pages);
+	return pages * f->page_size;
+}
+
+/* Insert copies until the database reaches `want` bytes, bounded in rows
+ * and time. */
+static int
+fill_rows(struct filler *f, int64_t want, int64_t *rows)
+{
+	int64_t id = f->t->max_id, max_rows = want / 256 + FILL_CHECK_ROWS;
+	double t0 = now_s();
+	int r = 0;
+
+	for (*rows = 0; r == 0 && *rows < max_rows; ++*rows) {
+		if (*rows % FILL_CHECK_ROWS == 0 &&
+		    (filler_bytes(f) >= want || now_s() - t0 > o.max_seconds))
+			break;
+		r = insert_copy(f, ++id);
+	}
+	if (r == 0 && filler_bytes(f) < want)
+		fprintf(stderr, "restore: fill stopped at its bound before %"
+			PRId64 " bytes\n", want);
+	return r;
+}
+
+static int
+fill_tx(sqlite3 *db, int64_t want, int64_t *rows)
+{
+	struct filler f = { .db = db };
+	struct tmpl t = { 0 };
+	int r = load_template(db, &t);
+
+	f.t = &t;
+	if (r == 0)
+		r = filler_prepare(&f);
+	if (r == 0)
+		r = db_exec(db, "BEGIN IMMEDIATE");
+	if (r == 0)
+		r = fill_rows(&f, want, rows);
+	if (r == 0)
+		r = db_exec(db, "COMMIT");
+	else
+		(void)db_exec(db, "ROLLBACK");
+	filler_release(&f);
+	tmpl_release(&t);
+	return r;
+}
+
+/* Step 1b (benchmark only, no redo records). */
+static int
+fill_database(void)
+{
+	int64_t want = (int64_t)o.size_mb * 1024 * 1024, rows = 0;
+	sqlite3 *db = NULL;
+	double t0 = now_s();
+	int r;
+
+	r = db_open_writer(srcdb, 0, &db);
+	if (r == 0)
+		r = db_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
+	if (r == 0)
+		r = fill_tx(db, want, &rows);
+	if (r == 0)
+		r = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	db_close(db);
+	if (r == 0)
+		r = fsync_path(srcdb);
+	if (r < 0) {
+		fprintf(stderr, "restore: bulk fill failed: %s\n", cs_strerror(r));
+		return r;
+	}
+	printf("bulk fill (benchmark only, no redo log): %" PRId64 " certificate"
+	       " rows in %.1f s; ca.db = %.0f MB\n", rows, now_s() - t0,
+	       (double)file_size(srcdb) / MB);
+	return 0;
+}
+
+/* ------------------------------------------ log records, real commit path */
+
+struct writers {
+	struct commit *c;
+	const struct tmpl *t;
+	uint64_t base_lsn;        /* applied LSN before the first operation */
+	uint64_t want;            /* records to append */
+	long max_ops;             /* bound per thread */
+	double deadline;
+	atomic_int stop;
+	atomic_int error;
+	atomic_long ops;
+};
+
+/* One issuance, as certsrvd's op_store_issued stores it. */
+static int
+op_issue(sqlite3 *db, void *arg)
+{
+	const struct tmpl *t = arg;
+	struct db_request rq;
+	struct db_cert cert;
+	char serial[40];
+	int64_t id = 0, now = (int64_t)time(NULL);
+	int r;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.submitted_at = now;
+	rq.resolved_at = now;
+	rq.disposition = t->disposition;
+	rq.requester = t->requester;
+	rq.profile = t->profile;
+	rq.subject = t->subject;
+	rq.raw_request = t->raw_request;
+	rq.raw_request_len = (size_t)t->raw_request_len;
+	r = db_insert_request(db, &rq, &id);
+	if (r < 0)
+		return r;
+	serial_of(id, serial);
+	memset(&cert, 0, sizeof(cert));
+	cert.request_id = id;
+	cert.serial = serial;
+	cert.subject = t->cert_subject;
+	cert.not_before = t->not_before;
+	cert.not_after = t->not_after;
+	cert.der = t->raw_cert;
+	cert.der_len = (size_t)t->raw_cert_len;
+	return db_insert_cert(db, &cert);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writers *w = arg;
+	struct commit_stats st;
+	long i;
+	int r;
+
+	for (i = 0; i < w->max_ops && !atomic_load(&w->stop); i++) {
+		r = commit_run(w->c, op_issue, (void *)w->t);
+		if (r != 0) {
+			atomic_store(&w->error, r);
+			atomic_store(&w->stop, 1);
+			break;
+		}
+		atomic_fetch_add(&w->ops, 1);
+		commit_get_stats(w->c, &st);
+		if (st.applied_lsn - w->base_lsn >= w->want || now_s() > w->deadline)
+			atomic_store(&w->stop, 1);
+	}
+	return NULL;
+}
+
+/* Open the store as certsrvd does and run the writer threads. */
+static int
+write_records(const struct tmpl *t)
+{
+	struct store_paths p;
+	struct recover_info info;
+	struct commit_config cc;
+	struct commit_stats st;
+	struct redo_writer *rw = NULL;
+	struct commit *c = NULL;
+	struct writers w;
+	pthread_t th[MAX_WRITERS];
+	sqlite3 *db = NULL;
+	char err[1024] = "";
+	double t0 = now_s();
+	int i, started = 0, r;
+
+	r = store_paths_init(&p, srcdir);
+	if (r == 0)
+		r = recover_open(&p, &db, &info, err, sizeof(err));
+	if (r == 0)
+		r = redo_writer_open(p.logdir, info.lineage, info.generation,
+				     info.next_lsn, LOG_FILE_BYTES, &rw);
+	memset(&cc, 0, sizeof(cc));
+	cc.logdir = p.logdir;
+	cc.ckpt_path = p.ckpt_path;
+	memcpy(cc.lineage, info.lineage, REDO_LINEAGE_LEN);
+	cc.checkpoint_interval_ms = 60000;     /* certsrv.conf's defaults */
+	cc.checkpoint_wal_bytes = 64u << 20;   /* as certsrvd */
+	cc.circular = 0;
+	if (r == 0) {
+		r = commit_start(db, rw, info.applied_lsn, &cc, &c);
+		db = NULL;
+		rw = NULL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "restore: cannot open the store: %s\n",
+			err[0] ? err : cs_strerror(r));
+		db_close(db);
+		redo_writer_close(rw);
+		store_paths_release(&p);
+		return r;
+	}
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.t = t;
+	w.base_lsn = info.applied_lsn;
+	w.want = (uint64_t)o.records;
+	w.max_ops = o.records + 1;
+	w.deadline = t0 + o.max_seconds;
+	for (i = 0; i < o.writers; i++) {
+		if (pthread_create(&th[i], NULL, writer_main, &w) != 0)
+			break;
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	commit_get_stats(c, &st);
+	commit_stop(c);
+	store_paths_release(&p);
+	r = atomic_load(&w.error);
+	if (r < 0 || started == 0) {
+		fprintf(stderr, "restore: commit failed: %s\n",
+			cs_strerror(r < 0 ? r : CS_E_INTERNAL));
+		return r < 0 ? r : CS_E_INTERNAL;
+	}
+	printf("log records through the commit path (certsrvd stopped): %ld"
+	       " issuances from %d thread%s in %" PRIu64 " records (LSN %" PRIu64
+	       "..%" PRIu64 ") in %.1f s: %.0f records/s\n",
+	       atomic_load(&w.ops), started, started > 1 ? "s" : "",
+	       st.applied_lsn - w.base_lsn, w.base_lsn + 1, st.applied_lsn,
+	       now_s() - t0, (double)(st.applied_lsn - w.base_lsn) / (now_s() - t0));
+	if (st.applied_lsn - w.base_lsn < w.want)
+		printf("note: stopped at the %.0f s bound before %" PRIu64 " records\n",
+		       o.max_seconds, w.want);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- setup */
+
+/* Step 1: CA, one real certificate, fill, full backup, records, incremental. */
+static int
+setup(void)
+{
+	char log[PATH_MAX];
+	char *init_argv[] = { o.certsrv, "--data-dir", srcdir, "init", "--subject",
+			      "CN=Restore Bench Root", NULL };
+	char *full_argv[] = { o.certsrv, "--data-dir", srcdir, "backup", fulldir,
+			      "--keep-log", NULL };
+	char *incr_argv[] = { o.certsrv, "--data-dir", srcdir, "backup", incrdir,
+			      "--incremental", "--keep-log", NULL };
+	struct tmpl t = { 0 };
+	sqlite3 *db = NULL;
+	double t0;
+	pid_t pid;
+	int r;
+
+	if (fio_exists(srcdir) == 1) {
+		fprintf(stderr, "restore: %s exists: give an empty --work directory"
+			" (or --measure-only)\n", srcdir);
+		return -1;
+	}
+	if (run_command(init_argv, NULL) < 0 || join(log, sizeof(log), o.work,
+						     "certsrvd-setup.log") < 0)
+		return -1;
+	/* a. one real certificate */
+	pid = daemon_start(srcdir, log, NULL);
+	if (pid < 0)
+		return -1;
+	r = submit_one(srcdir);
+	daemon_stop(pid);
+	/* b. the bulk fill */
+	if (r == 0)
+		r = fill_database();
+	/* c. the full backup */
+	pid = r == 0 ? daemon_start(srcdir, log, NULL) : -1;
+	if (pid < 0)
+		return -1;
+	t0 = now_s();
+	r = run_command(full_argv, NULL);
+	daemon_stop(pid);
+	if (r < 0)
+		return -1;
+	if (join(log, sizeof(log), fulldir, "DataBase") < 0)
+		return -1;
+	printf("full backup (`certsrv backup --keep-log`): %.0f MB in %.1f s\n",
+	       (double)dir_bytes(log) / MB, now_s() - t0);
+	if (join(log, sizeof(log), o.work, "certsrvd-setup.log") < 0)
+		return -1;
+	/* d. the records */
+	r = db_open_reader(srcdb, &db);
+	if (r == 0)
+		r = load_template(db, &t);
+	db_close(db);
+	if (r == 0)
+		r = write_records(&t);
+	tmpl_release(&t);
+	if (r < 0)
+		return -1;
+	/* e. the incremental */
+	pid = daemon_start(srcdir, log, NULL);
+	if (pid < 0)
+		return -1;
+	t0 = now_s();
+	r = run_command(incr_argv, NULL);
+	daemon_stop(pid);
+	if (r < 0)
+		return -1;
+	if (join(log, sizeof(log), incrdir, "DataBase") < 0)
+		return -1;
+	printf("incremental backup (`certsrv backup --incremental --keep-log`):"
+	       " %.0f MB in %.1f s\n", (double)dir_bytes(log) / MB, now_s() - t0);
+	return 0;
+}
+
+/* Count the records of a backup set's logs with the redo reader. */
+static int
+count_set_records(const char *setdir, uint64_t *n, uint64_t *lo, uint64_t *hi,
+		  uint32_t *ngens)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct redo_reader *rd = NULL;
+	struct redo_record rec;
+	uint32_t *gens = NULL;
+	size_t count = 0, i;
+	uint64_t k;
+	int r;
+
+	*n = *lo = *hi = 0;
+	r = join(dir, sizeof(dir), setdir, "DataBase");
+	if (r == 0)
+		r = redo_list_generations(dir, &gens, &count);
+	for (i = 0; r == 0 && i < count && i < MAX_LOG_FILES; i++) {
+		r = redo_path(dir, gens[i], path, sizeof(path));
+		if (r == 0)
+			r = redo_reader_open(path, &rd, NULL);
+		/* a generation holds far fewer records than its byte bound */
+		for (k = 0; r == 0 && k < LOG_FILE_BYTES; k++) {
+			r = redo_reader_next(rd, &rec);
+			if (r != 1)
+				break;
+			r = 0;
+			if (*n == 0)
+				*lo = rec.lsn;
+			*hi = rec.lsn;
+			++*n;
+		}
+		redo_reader_close(rd);
+		rd = NULL;
+	}
+	*ngens = (uint32_t)count;
+	free(gens);
+	if (r < 0)
+		fprintf(stderr, "restore: reading the logs of %s: %s\n", setdir,
+			cs_strerror(r));
+	return r < 0 ? r : 0;
+}
+
+/* --------------------------------------------------------- the restores */
+
+/* A new data directory for the restore: the layout of `certsrv init`, the
+ * source's certsrv.conf and ca/ (ca.key is never in a backup). */
+static int
+prepare_target(void)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} dirs[] = {
+		{ "ca", 0700 }, { "db", 0750 }, { "logs", 0750 },
+		{ "certenroll", 0755 }, { "restore", 0700 }, { "run", 0755 },
+	};
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} files[] = {
+		{ "certsrv.conf", 0640 }, { "ca/ca.key", 0600 }, { "ca/ca.crt", 0644 },
+	};
+	char a[PATH_MAX], b[PATH_MAX];
+	size_t i;
+	int r = rm_tree(target);
+
+	if (r == 0)
+		r = fio_mkdirs(target, 0755);
+	for (i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		r = join(a, sizeof(a), target, dirs[i].path);
+		if (r == 0)
+			r = fio_mkdirs(a, dirs[i].mode);
+	}
+	for (i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+		r = join(a, sizeof(a), srcdir, files[i].path);
+		if (r == 0)
+			r = join(b, sizeof(b), target, files[i].path);
+		if (r == 0)
+			r = copy_small(a, b, files[i].mode);
+	}
+	if (r < 0)
+		fprintf(stderr, "restore: cannot prepare %s\n", target);
+	return r;
+}
+
+/* `certsrv restore FULL INCR --force --no-roll-forward` into the target. */
+static int
+run_restore_cli(double *secs)
+{
+	char log[PATH_MAX];
+	char *argv[] = { o.certsrv, "--data-dir", target, "restore", fulldir,
+			 incrdir, "--force", "--no-roll-forward", NULL };
+	double t0;
+	int r;
+
+	if (join(log, sizeof(log), o.work, "certsrv-restore.log") < 0)
+		return -1;
+	t0 = now_s();
+	r = run_command(argv, log);
+	*secs = now_s() - t0;
+	return r;
+}
+
+/* Phases of restore_run, seen from outside: the progress callback (before
+ * each log file) and statements traced on its connection. */
+static double t_first_file, t_integrity, t_lineage;
+
+static void
+on_progress(const struct replay_source *file, size_t i, size_t n, void *arg)
+{
+	(void)file;
+	(void)n;
+	(void)arg;
+	if (i == 0 && t_first_file == 0)
+		t_first_file = now_s();
+}
+
+static int
+on_trace(unsigned type, void *ctx, void *stmt, void *x)
+{
+	const char *sql = x;
+
+	(void)ctx;
+	(void)stmt;
+	if (type != SQLITE_TRACE_STMT || !sql)
+		return 0;
+	if (sql[0] == 'P' && t_integrity == 0 &&
+	    !strncmp(sql, "PRAGMA integrity_check", 22))
+		t_integrity = now_s();
+	else if (sql[0] == 'I' && t_integrity != 0 && t_lineage == 0 &&
+		 !strncmp(sql, "INSERT INTO meta", 16) && strstr(sql, "'lineage'"))
+		t_lineage = now_s();
+	return 0;
+}
+
+/* An auto-extension: runs for every connection opened while registered. */
+static int
+hook_connection(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+{
+	(void)errmsg;
+	(void)api;
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_trace, NULL);
+	return SQLITE_OK;
+}
+
+struct recovery {
+	double total, open, replay, checks, finish;
+	struct restore_outcome out;
+};
+
+/* Step 2's recovery: the registration carried out by restore_run here. */
+static int
+run_recovery(struct recovery *rc)
+{
+	struct restore_state st;
+	struct store_paths p;
+	char err[1024] = "";
+	double t0, t1, t_end;
+	int r;
+
+	memset(rc, 0, sizeof(*rc));
+	t_first_file = t_integrity = t_lineage = 0;
+	r = store_paths_init(&p, target);
+	if (r < 0)
+		return r;
+	r = restorereg_load(target, &st, err, sizeof(err));
+	if (r == 0 && !restorereg_ready(&st, err, sizeof(err)))
+		r = CS_E_STATE;
+	if (r == 0) {
+		sqlite3_auto_extension((void (*)(void))hook_connection);
+		t0 = now_s();
+		r = restore_run(&p, &st, &rc->out, on_progress, NULL, err, sizeof(err));
+		t_end = now_s();
+		sqlite3_cancel_auto_extension((void (*)(void))hook_connection);
+		t1 = t_first_file ? t_first_file : t0;
+		rc->total = t_end - t0;
+		rc->open = t1 - t0;
+		if (t_integrity) {
+			rc->replay = t_integrity - t1;
+			rc->checks = (t_lineage ? t_lineage : t_end) - t_integrity;
+			rc->finish = t_lineage ? t_end - t_lineage : 0;
+		} else {
+			rc->replay = t_end - t1;  /* phases not seen: all of it */
+		}
+	}
+	restorereg_release(&st);
+	store_paths_release(&p);
+	if (r < 0)
+		fprintf(stderr, "restore: restore_run failed: %s\n",
+			err[0] ? err : cs_strerror(r));
+	return r;
+}
+
+/* The number after "restored: image at LSN X, " in certsrvd's log. */
+static uint64_t
+replayed_in_log(const char *log)
+{
+	unsigned long long lsn = 0, n = 0;
+	char line[2048];
+	const char *s;
+	FILE *f = fopen(log, "r");
+	int lines = 0;
+
+	if (!f)
+		return 0;
+	while (lines++ < 100000 && fgets(line, sizeof(line), f))
+		if ((s = strstr(line, "restored: image at LSN ")) != NULL)
+			(void)sscanf(s, "restored: image at LSN %llu, %llu", &lsn, &n);
+	fclose(f);
+	return (uint64_t)n;
+}
+
+struct results {
+	int64_t src_certs;
+	uint64_t incr_records, incr_lo, incr_hi;
+	uint32_t incr_gens;
+	uint64_t image_bytes, logs_bytes;
+	double verify;             /* `certsrv verify-backup --no-trial` alone */
+	double copies_a;           /* certsrv restore before the in-process run */
+	struct recovery rec;
+	double start_after_a;      /* certsrvd start on the recovered directory */
+	int64_t certs_a;
+	double copies_b, start_b;  /* through certsrvd */
+	uint64_t replayed_b;
+	int64_t certs_b;
+	double peer[MAX_RUNS];
+	int peer_runs;
+	uint64_t peer_bytes;
+};
+
+/* Start certsrvd on the target; time until it answers; count certificates. */
+static int
+start_target(const char *logname, double *secs, int64_t *certs, uint64_t *replayed)
+{
+	char log[PATH_MAX], db[PATH_MAX];
+	pid_t pid;
+	int r;
+
+	if (join(log, sizeof(log), o.work, logname) < 0 ||
+	    join(db, sizeof(db), target, "db/ca.db") < 0)
+		return -1;
+	pid = daemon_start(target, log, secs);
+	if (pid < 0)
+		return -1;
+	r = count_certs(db, certs);
+	daemon_stop(pid);
+	if (replayed)
+		*replayed = replayed_in_log(log);
+	return r;
+}
+
+static int
+measure_restores(struct results *res)
+{
+	char *verify_argv[] = { o.certsrv, "verify-backup", fulldir, incrdir,
+				"--no-trial", NULL };
+	double t0;
+	int r;
+
+	/* Verification alone, for the split of `certsrv restore`. */
+	t0 = now_s();
+	r = run_command(verify_argv, NULL);
+	res->verify = now_s() - t0;
+	/* Step 2: copies, then restore_run here, then a plain start. */
+	if (r == 0)
+		r = prepare_target();
+	if (r == 0)
+		r = run_restore_cli(&res->copies_a);
+	if (r == 0)
+		r = run_recovery(&res->rec);
+	if (r == 0)
+		r = start_target("certsrvd-after-recovery.log", &res->start_after_a,
+				 &res->certs_a, NULL);
+	/* Step 3: copies, then certsrvd carries out the registration. */
+	if (r == 0)
+		r = prepare_target();
+	if (r == 0)
+		r = run_restore_cli(&res->copies_b);
+	if (r == 0)
+		r = start_target("certsrvd-restore.log", &res->start_b, &res->certs_b,
+				 &res->replayed_b);
+	if (r == 0)
+		r = rm_tree(target);
+	return r;
+}
+
+/* Step 4: sqlite3 NEW ".restore IMAGE" + fsync, best of o.runs. */
+static int
+measure_peer(struct results *res)
+{
+	char image[PATH_MAX], out[PATH_MAX], cmd[PATH_MAX + 16], path[PATH_MAX];
+	char *argv[] = { "sqlite3", out, cmd, NULL };
+	static const char *const extra[] = { "", "-wal", "-shm", "-journal" };
+	double t0;
+	size_t i;
+	int k, r = 0;
+
+	if (join(image, sizeof(image), fulldir, "DataBase/ca.db") < 0 ||
+	    join(out, sizeof(out), peerdir, "ca.db") < 0 || strchr(image, '\'') ||
+	    snprintf(cmd, sizeof(cmd), ".restore '%s'", image) >= (int)sizeof(cmd) ||
+	    fio_mkdirs(peerdir, 0755) < 0)
+		return -1;
+	for (k = 0; r == 0 && k < o.runs; k++) {
+		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+			if (snprintf(path, sizeof(path), "%s%s", out, extra[i]) <
+			    (int)sizeof(path))
+				(void)unlink(path);
+		t0 = now_s();
+		r = run_command(argv, NULL);
+		if (r == 0)
+			r = fsync_path(out);
+		res->peer[k] = now_s() - t0;
+		res->peer_bytes = file_size(out);
+		res->peer_runs = k + 1;
+	}
+	(void)rm_tree(peerdir);
+	return r;
+}
+
+/* ---------------------------------------------------------------- report */
+
+static double
+best_of(const double *v, int n)
+{
+	double b = n > 0 ? v[0] : 0;
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (v[i] < b)
+			b = v[i];
+	return b;
+}
+
+static double
+per_s(double n, double secs)
+{
+	return secs > 0 ? n / secs : 0;
+}
+
+static void
+print_tables(const struct results *res)
+{
+	const struct recovery *rc = &res->rec;
+	double copy_part = res->copies_a - res->verify, peer = best_of(res->peer,
+								       res->peer_runs);
+	double total_a = res->copies_a + rc->total;
+	int i;
+
+	printf("\nbackup sets: full = ca.db %.0f MB + logs; incremental = %" PRIu64
+	       " records (LSN %" PRIu64 "..%" PRIu64 ") in %u generation%s, %.0f MB"
+	       " (counted with the redo reader)\n\n", (double)res->image_bytes / MB,
+	       res->incr_records, res->incr_lo, res->incr_hi, res->incr_gens,
+	       res->incr_gens == 1 ? "" : "s", (double)res->logs_bytes / MB);
+	printf("| what | seconds | note |\n");
+	printf("|---|---|---|\n");
+	printf("| `certsrv restore FULL INCR --force --no-roll-forward` (verify,"
+	       " copy image + logs, fsync, register) | %.2f | of which about %.2f s"
+	       " verification (`certsrv verify-backup --no-trial` alone) and %.2f s"
+	       " the rest |\n", res->copies_a, res->verify,
+	       copy_part > 0 ? copy_part : 0);
+	printf("| recovery: restore_run (what certsrvd runs at start) | %.2f |"
+	       " image LSN %" PRIu64 ", now at LSN %" PRIu64 " |\n", rc->total,
+	       rc->out.image_lsn, rc->out.applied_lsn);
+	printf("| &nbsp;&nbsp;open the image, plan the logs | %.2f | |\n", rc->open);
+	printf("| &nbsp;&nbsp;replay | %.2f | **%" PRIu64 " records, %.0f records/s**"
+	       " (issuance records: request + certificate rows) |\n",
+	       rc->replay, rc->out.replayed, per_s((double)rc->out.replayed, rc->replay));
+	printf("| &nbsp;&nbsp;checks: PRAGMA integrity_check, unique serials | %.2f | |\n",
+	       rc->checks);
+	printf("| &nbsp;&nbsp;new lineage, new log generation, checkpoint, cleanup |"
+	       " %.2f | |\n", rc->finish);
+	printf("| **restore + recovery** | **%.2f** | |\n", total_a);
+	printf("| then certsrvd start on the restored CA until it answers status"
+	       " | %.2f | nothing left to replay; %" PRId64 " certificates (source:"
+	       " %" PRId64 ") |\n", res->start_after_a, res->certs_a, res->src_certs);
+	printf("| end to end through certsrvd: `certsrv restore` + certsrvd start"
+	       " until it answers status | %.2f | %.2f + %.2f s; %" PRIu64
+	       " records replayed; %" PRId64 " certificates |\n",
+	       res->copies_b + res->start_b, res->copies_b, res->start_b,
+	       res->replayed_b, res->certs_b);
+	printf("| `sqlite3 NEW \".restore IMAGE\"` + fsync (same image, %.0f MB),"
+	       " best of %d | %.2f | every run:", (double)res->peer_bytes / MB,
+	       res->peer_runs, peer);
+	for (i = 0; i < res->peer_runs; i++)
+		printf(" %.2f", res->peer[i]);
+	printf(" |\n\n");
+	if (peer > 0)
+		printf("restore + recovery / sqlite3 .restore: %.1fx; the copies alone"
+		       " (`certsrv restore`): %.1fx\n", total_a / peer,
+		       res->copies_a / peer);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: restore --work DIR [--size-mb N] [--records N]"
+		" [--writers N] [--runs N] [--max-seconds S] [--certsrv PATH]"
+		" [--certsrvd PATH] [--measure-only]\n");
+	return 2;
+}
+
+/* Default programs: ../certsrv and ../certsrvd next to this one. */
+static void
+default_programs(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(o.certsrv, sizeof(o.certsrv), "certsrv");
+	snprintf(o.certsrvd, sizeof(o.certsrvd), "certsrvd");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash) {
+		*slash = '\0';
+		snprintf(o.certsrv, sizeof(o.certsrv), "%.*s/../certsrv",
+			 PATH_MAX - 16, self);
+		snprintf(o.certsrvd, sizeof(o.certsrvd), "%.*s/../certsrvd",
+			 PATH_MAX - 16, self);
+	}
+}
+
+static int
+parse_opt(const char *name, const char *val)
+{
+	long v;
+
+	if (!strcmp(name, "--certsrv"))
+		return realpath(val, o.certsrv) ? 0 : -1;
+	if (!strcmp(name, "--certsrvd"))
+		return realpath(val, o.certsrvd) ? 0 : -1;
+	if (!strcmp(name, "--work")) {
+		if (fio_mkdirs(val, 0755) < 0)
+			return -1;
+		return realpath(val, o.work) ? 0 : -1;
+	}
+	if (!strcmp(name, "--size-mb") && parse_long(val, 1, 1L << 22, &v) == 0)
+		o.size_mb = v;
+	else if (!strcmp(name, "--records") && parse_long(val, 1, 100000000, &v) == 0)
+		o.records = v;
+	else if (!strcmp(name, "--writers") && parse_long(val, 1, MAX_WRITERS, &v) == 0)
+		o.writers = (int)v;
+	else if (!strcmp(name, "--runs") && parse_long(val, 1, MAX_RUNS, &v) == 0)
+		o.runs = (int)v;
+	else if (!strcmp(name, "--max-seconds") && parse_long(val, 1, 86400, &v) == 0)
+		o.max_seconds = (double)v;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv)
+{
+	int i;
+
+	o.size_mb = 1024;
+	o.records = 100000;
+	o.writers = 1;
+	o.runs = 3;
+	o.max_seconds = 600;
+	default_programs();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--measure-only"))
+			o.measure_only = 1;
+		else if (i + 1 >= argc || parse_opt(argv[i], argv[i + 1]) < 0)
+			return -1;
+		else
+			i++;
+	}
+	if (!o.work[0] ||
+	    join(srcdir, sizeof(srcdir), o.work, "ca") < 0 ||
+	    join(srcdb, sizeof(srcdb), srcdir, "db/ca.db") < 0 ||
+	    join(fulldir, sizeof(fulldir), o.work, "full") < 0 ||
+	    join(incrdir, sizeof(incrdir), o.work, "incr") < 0 ||
+	    join(target, sizeof(target), o.work, "restored") < 0 ||
+	    join(peerdir, sizeof(peerdir), o.work, "sqlite-restore") < 0)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct results res;
+	char dbdir[PATH_MAX];
+
+	if (parse_args(argc, argv) < 0)
+		return usage();
+	catch_signals();
+	memset(&res, 0, sizeof(res));
+	if (!o.measure_only && setup() < 0)
+		return 1;
+	if (count_set_records(incrdir, &res.incr_records, &res.incr_lo, &res.incr_hi,
+			      &res.incr_gens) < 0 ||
+	    count_certs(srcdb, &res.src_certs) < 0 ||
+	    join(dbdir, sizeof(dbdir), incrdir, "DataBase") < 0)
+		return 1;
+	res.logs_bytes = dir_bytes(dbdir);
+	if (join(dbdir, sizeof(dbdir), fulldir, "DataBase/ca.db") < 0)
+		return 1;
+	res.image_bytes = file_size(dbdir);
+	printf("records in the incremental backup (redo reader): %" PRIu64 "\n",
+	       res.incr_records);
+	if (measure_restores(&res) < 0 || measure_peer(&res) < 0)
+		return 1;
+	print_tables(&res);
+	return 0;
+}
