@@ -110,6 +110,11 @@ struct replay {
 	uint64_t expect;      /* LSN the next record must have (0: first file) */
 	int in_txn;
 	unsigned pending;     /* records applied in the open transaction */
+	/* Consecutive changesets are merged and applied as one, so SQLite
+	 * prepares its statements once per batch instead of once per record.
+	 * info->applied_lsn moves only when the group is in the database. */
+	sqlite3_changegroup *group;
+	uint64_t group_first, group_last, group_records;
 	char *err;
 	size_t errlen;
 };
@@ -155,6 +160,36 @@ note_skipped(struct replay *rp, const struct redo_record *rec)
 	sqlite3changeset_finalize(it);
 }
 
+/* Apply the merged changesets waiting in the group. */
+static int
+apply_group(struct replay *rp)
+{
+	void *cs = NULL;
+	int n = 0, r, conflict = 0;
+
+	if (!rp->group)
+		return 0;
+	r = db_error(sqlite3changegroup_output(rp->group, &n, &cs));
+	if (r == 0 && n > 0) {
+		r = sqlite3changeset_apply(rp->db, n, cs, NULL, conflict_abort,
+					   &conflict);
+		r = conflict || r == SQLITE_ABORT || r == SQLITE_CONSTRAINT
+			    ? CS_E_CORRUPT : db_error(r);
+	}
+	sqlite3_free(cs);
+	sqlite3changegroup_delete(rp->group);
+	rp->group = NULL;
+	if (r < 0)
+		return fail(rp->err, rp->errlen, r, "records LSN %llu..%llu cannot"
+			    " be applied to the database (%s)",
+			    (unsigned long long)rp->group_first,
+			    (unsigned long long)rp->group_last, cs_strerror(r));
+	rp->info->applied_lsn = rp->group_last;
+	rp->info->replayed += rp->group_records;
+	rp->group_records = 0;
+	return 0;
+}
+
 static int
 replay_flush(struct replay *rp)
 {
@@ -162,7 +197,9 @@ replay_flush(struct replay *rp)
 
 	if (!rp->in_txn)
 		return 0;
-	r = db_meta_set_u64(rp->db, "applied_lsn", rp->info->applied_lsn);
+	r = apply_group(rp);
+	if (r == 0)
+		r = db_meta_set_u64(rp->db, "applied_lsn", rp->info->applied_lsn);
 	if (r == 0)
 		r = db_exec(rp->db, "COMMIT");
 	if (r < 0)
@@ -183,13 +220,31 @@ replay_one(struct replay *rp, const struct redo_record *rec, const char *path)
 			return r;
 		rp->in_txn = 1;
 	}
-	r = recover_apply_record(rp->db, rec);
-	if (r < 0)
-		return fail(rp->err, rp->errlen, r,
-			    "%s: record LSN %llu cannot be applied to the database (%s)",
-			    path, (unsigned long long)rec->lsn, cs_strerror(r));
-	rp->info->applied_lsn = rec->lsn;
-	rp->info->replayed++;
+	if (rec->type == REDO_CHANGESET) {
+		r = rp->group ? 0 : db_error(sqlite3changegroup_new(&rp->group));
+		if (r == 0)
+			r = sqlite3changegroup_add(rp->group, (int)rec->len,
+						   (void *)rec->payload) == SQLITE_OK
+				    ? 0 : CS_E_CORRUPT;
+		if (r < 0)
+			return fail(rp->err, rp->errlen, r, "%s: record LSN %llu"
+				    " holds an unreadable changeset", path,
+				    (unsigned long long)rec->lsn);
+		if (!rp->group_records++)
+			rp->group_first = rec->lsn;
+		rp->group_last = rec->lsn;
+	} else {
+		/* Anything else (schema SQL) applies in order, alone. */
+		r = apply_group(rp);
+		if (r == 0)
+			r = recover_apply_record(rp->db, rec);
+		if (r < 0)
+			return fail(rp->err, rp->errlen, r, "%s: record LSN %llu"
+				    " cannot be applied to the database (%s)", path,
+				    (unsigned long long)rec->lsn, cs_strerror(r));
+		rp->info->applied_lsn = rec->lsn;
+		rp->info->replayed++;
+	}
 	if (++rp->pending >= REPLAY_BATCH)
 		return replay_flush(rp);
 	return 0;
