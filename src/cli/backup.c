@@ -36,6 +36,10 @@
 #include "common/fileio.h"
 
 #define READ_SIZE (1024u * 1024u) /* per CertSrvBackupRead, and the hint */
+/* Largest write() into the set: on some virtual machines a 1 MiB write()
+ * into fresh page cache costs several times as much as 16 of 64 KiB
+ * (BENCHMARKS.md, "online backup"). */
+#define WRITE_SIZE (64u * 1024u)
 #define DIR_MODE 0750
 #define FILE_MODE 0640
 #define HR_OFFLINE ((HRESULT)0x800706BAu)
@@ -316,15 +320,23 @@ sink_begin(struct sink *s, const char *rel, uint64_t size)
 	return s->fd < 0 ? -errno : 0;
 }
 
+/* Write len bytes in pieces of at most WRITE_SIZE (the tar stream is
+ * unblocked, so each piece is one write() there too). */
 static int
 sink_write(struct sink *s, const void *data, size_t len)
 {
-	la_ssize_t n;
+	const uint8_t *p = data;
+	size_t n;
+	int r = 0;
 
-	if (!s->ar)
-		return fio_write_full(s->fd, data, len);
-	n = archive_write_data(s->ar, data, len);
-	return n == (la_ssize_t)len ? 0 : tar_error(s);
+	for (; r == 0 && len > 0; p += n, len -= n) {
+		n = len < WRITE_SIZE ? len : WRITE_SIZE;
+		if (!s->ar)
+			r = fio_write_full(s->fd, p, n);
+		else if (archive_write_data(s->ar, p, n) != (la_ssize_t)n)
+			r = tar_error(s);
+	}
+	return r;
 }
 
 /* Finish the current member: fsync'd (directory) or completed (tar). */
