@@ -19,7 +19,7 @@ int ca_serial_random(uint8_t serial[CA_SERIAL_LEN])
 		if (RAND_bytes(serial, CA_SERIAL_LEN) != 1)
 			return CS_E_INTERNAL;
 		serial[0] &= 0x7F;
-	} while (serial[0] == 0);
+	} while (serial[0] < 0x10);
 	return 0;
 }
 

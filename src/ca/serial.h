@@ -15,8 +15,9 @@
 #define CA_SERIAL_LEN 16
 #define CA_SERIAL_HEX_MAX (2 * CA_SERIAL_LEN + 1)
 
-/* 16 random bytes from the CSPRNG, first bit cleared and first byte nonzero,
- * so the serial is positive and always 16 bytes long. */
+/* 16 random bytes from the CSPRNG, drawn until the first byte is 0x10..0x7F:
+ * the serial is positive, always 16 bytes long, and its hex form always 32
+ * digits, the same as OpenSSL prints (over 126 bits of randomness). */
 int ca_serial_random(uint8_t serial[CA_SERIAL_LEN]);
 /* Normalise a serial typed by a person: hex digits in either case, optional
  * colons, optional leading zeros. Writes canonical uppercase hex without
