@@ -45,7 +45,8 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(B)/tests/%-replay,$(FUZZ_SRC))
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
-BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_SRC  := $(filter-out bench/bulkfill.c,$(wildcard bench/*.c))
+BENCH_LIB  := $(call obj,bench/bulkfill.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench clean deps
@@ -98,7 +99,7 @@ $(B)/tests/%: tests/helpers/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
+$(B)/bench/%: bench/%.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
@@ -107,11 +108,11 @@ $(B)/bench/%: bench/%.c $(STORE_A) $(CA_A) $(COMMON_A)
 # to the pattern above) that link libcertadm, found through the run path.
 BENCH_API_LINK = @$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out $(B)/libcertadm.so,$^) \
 		 $(LIBS) -lm -L$(B) -lcertadm -Wl,-rpath,'$$ORIGIN/..'
-$(B)/bench/backup: bench/backup.c $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
+$(B)/bench/backup: bench/backup.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(BENCH_API_LINK)
-$(B)/bench/backup-impact: bench/backup-impact.c $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
+$(B)/bench/backup-impact: bench/backup-impact.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(BENCH_API_LINK)

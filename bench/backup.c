@@ -69,11 +69,11 @@
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/proto.h"
+#include "bulkfill.h"
 #include "store/db.h"
 
 #define READ_BUFFER (1024u * 1024u)
 #define MB 1e6
-#define FILL_CHECK_ROWS 1024   /* rows between two size checks */
 #define START_TIMEOUT_S 120.0  /* certsrvd start-up (recovery) */
 #define STOP_TIMEOUT_S 60.0
 #define MAX_RUNS 10
@@ -373,227 +373,6 @@ ensure_real_row(void)
 	return r;
 }
 
-/* -------------------------------------------------------------- bulk fill */
-
-/* The template: one request and its certificate, copied out of the db. */
-struct tmpl {
-	int64_t submitted_at, resolved_at, not_before, not_after, max_id;
-	int disposition;
-	char *requester, *profile, *subject, *cert_subject;
-	void *raw_request, *raw_cert;
-	int raw_request_len, raw_cert_len;
-};
-
-static void
-tmpl_release(struct tmpl *t)
-{
-	free(t->requester);
-	free(t->profile);
-	free(t->subject);
-	free(t->cert_subject);
-	free(t->raw_request);
-	free(t->raw_cert);
-}
-
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return strdup(s ? (const char *)s : "");
-}
-
-static void *
-col_blob(sqlite3_stmt *st, int i, int *len)
-{
-	const void *p = sqlite3_column_blob(st, i);
-	void *copy;
-
-	*len = sqlite3_column_bytes(st, i);
-	copy = malloc(*len > 0 ? (size_t)*len : 1);
-	if (copy && *len > 0)
-		memcpy(copy, p, (size_t)*len);
-	return copy;
-}
-
-static int
-load_template(sqlite3 *db, struct tmpl *t)
-{
-	static const char sql[] =
-		"SELECT r.submitted_at, coalesce(r.resolved_at, r.submitted_at),"
-		" r.disposition, r.requester, r.profile, r.subject, r.raw_request,"
-		" c.subject, c.not_before, c.not_after, c.raw_cert,"
-		" (SELECT max(request_id) FROM requests)"
-		" FROM certificates c JOIN requests r USING (request_id)"
-		" ORDER BY c.request_id LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	int r = db_error(sqlite3_prepare_v2(db, sql, -1, &st, NULL));
-
-	if (r == 0 && sqlite3_step(st) != SQLITE_ROW)
-		r = CS_E_NOTFOUND;
-	if (r == 0) {
-		t->submitted_at = sqlite3_column_int64(st, 0);
-		t->resolved_at = sqlite3_column_int64(st, 1);
-		t->disposition = sqlite3_column_int(st, 2);
-		t->requester = col_text(st, 3);
-		t->profile = col_text(st, 4);
-		t->subject = col_text(st, 5);
-		t->raw_request = col_blob(st, 6, &t->raw_request_len);
-		t->cert_subject = col_text(st, 7);
-		t->not_before = sqlite3_column_int64(st, 8);
-		t->not_after = sqlite3_column_int64(st, 9);
-		t->raw_cert = col_blob(st, 10, &t->raw_cert_len);
-		t->max_id = sqlite3_column_int64(st, 11);
-		if (!t->requester || !t->profile || !t->subject || !t->raw_request ||
-		    !t->cert_subject || !t->raw_cert)
-			r = -ENOMEM;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-struct filler {
-	sqlite3 *db;
-	sqlite3_stmt *req, *cert, *pages;
-	const struct tmpl *t;
-	int64_t page_size;
-};
-
-static int
-filler_prepare(struct filler *f)
-{
-	static const char req_sql[] =
-		"INSERT INTO requests (request_id, submitted_at, resolved_at,"
-		" disposition, requester, profile, subject, raw_request)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-	static const char cert_sql[] =
-		"INSERT INTO certificates (request_id, serial, subject, not_before,"
-		" not_after, raw_cert) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	const struct tmpl *t = f->t;
-	sqlite3_stmt *ps = NULL;
-	int r;
-
-	r = db_error(sqlite3_prepare_v2(f->db, req_sql, -1, &f->req, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, cert_sql, -1, &f->cert, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_count", -1,
-						&f->pages, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_size", -1, &ps,
-						NULL));
-	if (r == 0 && sqlite3_step(ps) == SQLITE_ROW)
-		f->page_size = sqlite3_column_int64(ps, 0);
-	sqlite3_finalize(ps);
-	if (r < 0)
-		return r;
-	/* Everything but the ids and the serial is bound once. */
-	sqlite3_bind_int64(f->req, 2, t->submitted_at);
-	sqlite3_bind_int64(f->req, 3, t->resolved_at);
-	sqlite3_bind_int(f->req, 4, t->disposition);
-	sqlite3_bind_text(f->req, 5, t->requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(f->req, 6, t->profile, -1, SQLITE_STATIC);
-	sqlite3_bind_text(f->req, 7, t->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(f->req, 8, t->raw_request, t->raw_request_len, SQLITE_STATIC);
-	sqlite3_bind_text(f->cert, 3, t->cert_subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(f->cert, 4, t->not_before);
-	sqlite3_bind_int64(f->cert, 5, t->not_after);
-	sqlite3_bind_blob(f->cert, 6, t->raw_cert, t->raw_cert_len, SQLITE_STATIC);
-	return 0;
-}
-
-static void
-filler_release(struct filler *f)
-{
-	sqlite3_finalize(f->req);
-	sqlite3_finalize(f->cert);
-	sqlite3_finalize(f->pages);
-}
-
-static int
-step_reset(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(rc);
-}
-
-/* One copy of the template with request id `id`. */
-static int
-insert_copy(struct filler *f, int64_t id)
-{
-	char serial[40];
-	int r;
-
-	/* 16 bytes, positive: "7EB0" + 28 hex digits of the id. */
-	snprintf(serial, sizeof(serial), "7EB0%028" PRIX64, (uint64_t)id);
-	sqlite3_bind_int64(f->req, 1, id);
-	r = step_reset(f->req);
-	if (r == 0) {
-		sqlite3_bind_int64(f->cert, 1, id);
-		sqlite3_bind_text(f->cert, 2, serial, -1, SQLITE_TRANSIENT);
-		r = step_reset(f->cert);
-	}
-	return r;
-}
-
-/* Size of the database including this transaction's pages. */
-static int64_t
-filler_bytes(struct filler *f)
-{
-	int64_t pages = 0;
-
-	if (sqlite3_step(f->pages) == SQLITE_ROW)
-		pages = sqlite3_column_int64(f->pages, 0);
-	sqlite3_reset(f->pages);
-	return pages * f->page_size;
-}
-
-/* Insert copies until the database reaches `want` bytes, in bounded rows
- * and time. *rows receives the number of copies. */
-static int
-fill_rows(struct filler *f, int64_t want, int64_t *rows)
-{
-	int64_t id = f->t->max_id, max_rows = want / 256 + FILL_CHECK_ROWS;
-	double t0 = now_s();
-	int r = 0;
-
-	for (*rows = 0; r == 0 && *rows < max_rows; ++*rows) {
-		if (*rows % FILL_CHECK_ROWS == 0 &&
-		    (filler_bytes(f) >= want || now_s() - t0 > o.fill_seconds))
-			break;
-		r = insert_copy(f, ++id);
-	}
-	if (r == 0 && filler_bytes(f) < want)
-		fprintf(stderr, "backup: fill stopped at its bound before %"
-			PRId64 " bytes\n", want);
-	return r;
-}
-
-static int
-fill_tx(sqlite3 *db, int64_t want, int64_t *rows)
-{
-	struct filler f = { .db = db };
-	struct tmpl t = { 0 };
-	int r = load_template(db, &t);
-
-	f.t = &t;
-	if (r == 0)
-		r = filler_prepare(&f);
-	if (r == 0)
-		r = db_exec(db, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = fill_rows(&f, want, rows);
-	if (r == 0)
-		r = db_exec(db, "COMMIT");
-	else
-		(void)db_exec(db, "ROLLBACK");
-	filler_release(&f);
-	tmpl_release(&t);
-	return r;
-}
-
 /* Step 2 of the header: the bulk fill (benchmark only, no redo records). */
 static int
 fill_database(void)
@@ -612,7 +391,7 @@ fill_database(void)
 	if (r == 0)
 		r = db_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
 	if (r == 0)
-		r = fill_tx(db, want, &rows);
+		r = bulk_fill(db, want, o.fill_seconds, &rows);
 	if (r == 0)
 		r = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	db_close(db);

@@ -94,6 +94,7 @@
 #include "common/fileio.h"
 #include "common/proto.h"
 #include "common/restorereg.h"
+#include "bulkfill.h"
 #include "store/commit.h"
 #include "store/db.h"
 #include "store/recover.h"
@@ -101,7 +102,6 @@
 #include "store/restore.h"
 
 #define MB 1e6
-#define FILL_CHECK_ROWS 1024     /* rows between two size checks */
 #define START_TIMEOUT_S 600.0    /* certsrvd start-up (a restore included) */
 #define STOP_TIMEOUT_S 60.0
 #define MAX_RUNS 10
@@ -454,234 +454,6 @@ count_certs(const char *dbpath, int64_t *n)
 	return r;
 }
 
-/* -------------------------------------------------------------- template */
-
-/* One request and its certificate, copied out of the database. */
-struct tmpl {
-	int64_t submitted_at, resolved_at, not_before, not_after, max_id;
-	int disposition;
-	char *requester, *profile, *subject, *cert_subject;
-	void *raw_request, *raw_cert;
-	int raw_request_len, raw_cert_len;
-};
-
-static void
-tmpl_release(struct tmpl *t)
-{
-	free(t->requester);
-	free(t->profile);
-	free(t->subject);
-	free(t->cert_subject);
-	free(t->raw_request);
-	free(t->raw_cert);
-	memset(t, 0, sizeof(*t));
-}
-
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return strdup(s ? (const char *)s : "");
-}
-
-static void *
-col_blob(sqlite3_stmt *st, int i, int *len)
-{
-	const void *p = sqlite3_column_blob(st, i);
-	void *copy;
-
-	*len = sqlite3_column_bytes(st, i);
-	copy = malloc(*len > 0 ? (size_t)*len : 1);
-	if (copy && *len > 0)
-		memcpy(copy, p, (size_t)*len);
-	return copy;
-}
-
-static int
-load_template(sqlite3 *db, struct tmpl *t)
-{
-	static const char sql[] =
-		"SELECT r.submitted_at, coalesce(r.resolved_at, r.submitted_at),"
-		" r.disposition, r.requester, r.profile, r.subject, r.raw_request,"
-		" c.subject, c.not_before, c.not_after, c.raw_cert,"
-		" (SELECT max(request_id) FROM requests)"
-		" FROM certificates c JOIN requests r USING (request_id)"
-		" ORDER BY c.request_id LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	int r = db_error(sqlite3_prepare_v2(db, sql, -1, &st, NULL));
-
-	if (r == 0 && sqlite3_step(st) != SQLITE_ROW)
-		r = CS_E_NOTFOUND;
-	if (r == 0) {
-		t->submitted_at = sqlite3_column_int64(st, 0);
-		t->resolved_at = sqlite3_column_int64(st, 1);
-		t->disposition = sqlite3_column_int(st, 2);
-		t->requester = col_text(st, 3);
-		t->profile = col_text(st, 4);
-		t->subject = col_text(st, 5);
-		t->raw_request = col_blob(st, 6, &t->raw_request_len);
-		t->cert_subject = col_text(st, 7);
-		t->not_before = sqlite3_column_int64(st, 8);
-		t->not_after = sqlite3_column_int64(st, 9);
-		t->raw_cert = col_blob(st, 10, &t->raw_cert_len);
-		t->max_id = sqlite3_column_int64(st, 11);
-		if (!t->requester || !t->profile || !t->subject || !t->raw_request ||
-		    !t->cert_subject || !t->raw_cert)
-			r = -ENOMEM;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* 16 bytes, positive: "7EB0" + 28 hex digits of the request id (the same
- * scheme as bench/backup; ids never repeat, so serials do not either). */
-static void
-serial_of(int64_t id, char out[40])
-{
-	snprintf(out, 40, "7EB0%028" PRIX64, (uint64_t)id);
-}
-
-/* -------------------------------------------------------------- bulk fill */
-
-struct filler {
-	sqlite3 *db;
-	sqlite3_stmt *req, *cert, *pages;
-	const struct tmpl *t;
-	int64_t page_size;
-};
-
-static int
-filler_prepare(struct filler *f)
-{
-	static const char req_sql[] =
-		"INSERT INTO requests (request_id, submitted_at, resolved_at,"
-		" disposition, requester, profile, subject, raw_request)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-	static const char cert_sql[] =
-		"INSERT INTO certificates (request_id, serial, subject, not_before,"
-		" not_after, raw_cert) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	const struct tmpl *t = f->t;
-	sqlite3_stmt *ps = NULL;
-	int r;
-
-	r = db_error(sqlite3_prepare_v2(f->db, req_sql, -1, &f->req, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, cert_sql, -1, &f->cert, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_count", -1,
-						&f->pages, NULL));
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(f->db, "PRAGMA page_size", -1, &ps,
-						NULL));
-	if (r == 0 && sqlite3_step(ps) == SQLITE_ROW)
-		f->page_size = sqlite3_column_int64(ps, 0);
-	sqlite3_finalize(ps);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(f->req, 2, t->submitted_at);
-	sqlite3_bind_int64(f->req, 3, t->resolved_at);
-	sqlite3_bind_int(f->req, 4, t->disposition);
-	sqlite3_bind_text(f->req, 5, t->requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(f->req, 6, t->profile, -1, SQLITE_STATIC);
-	sqlite3_bind_text(f->req, 7, t->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(f->req, 8, t->raw_request, t->raw_request_len, SQLITE_STATIC);
-	sqlite3_bind_text(f->cert, 3, t->cert_subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(f->cert, 4, t->not_before);
-	sqlite3_bind_int64(f->cert, 5, t->not_after);
-	sqlite3_bind_blob(f->cert, 6, t->raw_cert, t->raw_cert_len, SQLITE_STATIC);
-	return 0;
-}
-
-static void
-filler_release(struct filler *f)
-{
-	sqlite3_finalize(f->req);
-	sqlite3_finalize(f->cert);
-	sqlite3_finalize(f->pages);
-}
-
-static int
-step_reset(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(rc);
-}
-
-static int
-insert_copy(struct filler *f, int64_t id)
-{
-	char serial[40];
-	int r;
-
-	serial_of(id, serial);
-	sqlite3_bind_int64(f->req, 1, id);
-	r = step_reset(f->req);
-	if (r == 0) {
-		sqlite3_bind_int64(f->cert, 1, id);
-		sqlite3_bind_text(f->cert, 2, serial, -1, SQLITE_TRANSIENT);
-		r = step_reset(f->cert);
-	}
-	return r;
-}
-
-static int64_t
-filler_bytes(struct filler *f)
-{
-	int64_t pages = 0;
-
-	if (sqlite3_step(f->pages) == SQLITE_ROW)
-		pages = sqlite3_column_int64(f->pages, 0);
-	sqlite3_reset(f->pages);
-	return pages * f->page_size;
-}
-
-/* Insert copies until the database reaches `want` bytes, bounded in rows
- * and time. */
-static int
-fill_rows(struct filler *f, int64_t want, int64_t *rows)
-{
-	int64_t id = f->t->max_id, max_rows = want / 256 + FILL_CHECK_ROWS;
-	double t0 = now_s();
-	int r = 0;
-
-	for (*rows = 0; r == 0 && *rows < max_rows; ++*rows) {
-		if (*rows % FILL_CHECK_ROWS == 0 &&
-		    (filler_bytes(f) >= want || now_s() - t0 > o.max_seconds))
-			break;
-		r = insert_copy(f, ++id);
-	}
-	if (r == 0 && filler_bytes(f) < want)
-		fprintf(stderr, "restore: fill stopped at its bound before %"
-			PRId64 " bytes\n", want);
-	return r;
-}
-
-static int
-fill_tx(sqlite3 *db, int64_t want, int64_t *rows)
-{
-	struct filler f = { .db = db };
-	struct tmpl t = { 0 };
-	int r = load_template(db, &t);
-
-	f.t = &t;
-	if (r == 0)
-		r = filler_prepare(&f);
-	if (r == 0)
-		r = db_exec(db, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = fill_rows(&f, want, rows);
-	if (r == 0)
-		r = db_exec(db, "COMMIT");
-	else
-		(void)db_exec(db, "ROLLBACK");
-	filler_release(&f);
-	tmpl_release(&t);
-	return r;
-}
-
 /* Step 1b (benchmark only, no redo records). */
 static int
 fill_database(void)
@@ -695,7 +467,7 @@ fill_database(void)
 	if (r == 0)
 		r = db_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
 	if (r == 0)
-		r = fill_tx(db, want, &rows);
+		r = bulk_fill(db, want, o.max_seconds, &rows);
 	if (r == 0)
 		r = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	db_close(db);
@@ -715,7 +487,7 @@ fill_database(void)
 
 struct writers {
 	struct commit *c;
-	const struct tmpl *t;
+	const struct bulk_row *t;
 	uint64_t base_lsn;        /* applied LSN before the first operation */
 	uint64_t want;            /* records to append */
 	long max_ops;             /* bound per thread */
@@ -729,7 +501,7 @@ struct writers {
 static int
 op_issue(sqlite3 *db, void *arg)
 {
-	const struct tmpl *t = arg;
+	const struct bulk_row *t = arg;
 	struct db_request rq;
 	struct db_cert cert;
 	char serial[40];
@@ -748,7 +520,7 @@ op_issue(sqlite3 *db, void *arg)
 	r = db_insert_request(db, &rq, &id);
 	if (r < 0)
 		return r;
-	serial_of(id, serial);
+	bulk_serial(id, serial);
 	memset(&cert, 0, sizeof(cert));
 	cert.request_id = id;
 	cert.serial = serial;
@@ -785,7 +557,7 @@ writer_main(void *arg)
 
 /* Open the store as certsrvd does and run the writer threads. */
 static int
-write_records(const struct tmpl *t)
+write_records(const struct bulk_row *t)
 {
 	struct store_paths p;
 	struct recover_info info;
@@ -874,7 +646,7 @@ setup(void)
 			      "--keep-log", NULL };
 	char *incr_argv[] = { o.certsrv, "--data-dir", srcdir, "backup", incrdir,
 			      "--incremental", "--keep-log", NULL };
-	struct tmpl t = { 0 };
+	struct bulk_row t = { 0 };
 	sqlite3 *db = NULL;
 	double t0;
 	pid_t pid;
@@ -915,11 +687,11 @@ setup(void)
 	/* d. the records */
 	r = db_open_reader(srcdb, &db);
 	if (r == 0)
-		r = load_template(db, &t);
+		r = bulk_row_load(db, &t);
 	db_close(db);
 	if (r == 0)
 		r = write_records(&t);
-	tmpl_release(&t);
+	bulk_row_release(&t);
 	if (r < 0)
 		return -1;
 	/* e. the incremental */
