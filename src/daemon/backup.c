@@ -165,6 +165,20 @@ backup_session_abort(struct conn *c)
 
 /* ------------------------------------------------------------- prepare */
 
+/* 1 if the log file carries this CA's current lineage. */
+static int
+same_lineage(struct req *x, const char *path)
+{
+	struct redo_reader *rd = NULL;
+	struct redo_file_hdr h;
+	int same;
+
+	same = redo_reader_open(path, &rd, &h) == 0 &&
+	       memcmp(h.lineage, x->d->rinfo.lineage, REDO_LINEAGE_LEN) == 0;
+	redo_reader_close(rd);
+	return same;
+}
+
 /* A logs-only set continues the last backup: it needs a completed full
  * backup, no circular logging, and the generation after the last backed-up
  * one still on disk. */
@@ -197,6 +211,11 @@ prepare_logs_only(struct req *x, struct backup_session *bs)
 		return req_fail(x, CS_E_MISSING_FULL, "log generation %08X, which"
 				" follows the last backup, no longer exists; take a"
 				" full backup", bs->gen_low);
+	if (r == 0 && !same_lineage(x, path))
+		return req_fail(x, CS_E_MISSING_FULL, "the CA's history forked at"
+				" a restore after the last backup (log generation"
+				" %08X belongs to the old history); take a full"
+				" backup", bs->gen_low);
 	return r;
 }
 

@@ -110,6 +110,11 @@ parse_request_line "$out"
 tap_check "the next request id is past every id of the lost history ($REQ_ID)" $? "$out"
 ! grep -qx "$SERIAL" "$W/later"
 tap_check "its serial is new" $?
+out=$("$SCEN" --incremental "$E" "$W/e-incr" 2>&1)
+[[ $out == *"0xC8000230"* ]]
+tap_check "after the fork an incremental is refused (0xC8000230): the next generation belongs to the old history" $? "$out"
+out=$("$SCEN" "$E" "$W/e-full2" 2>&1)
+tap_check "a new full backup starts the new history's baseline" $? "$out"
 daemon_kill9 "$E"
 daemon_start "$E" || tap_bail "certsrvd did not restart on the new lineage"
 out=$(cs "$E" getcert "$SERIAL" 2>&1)

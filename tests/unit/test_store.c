@@ -362,6 +362,27 @@ test_torn_tail_is_cut(void **state)
 	assert_int_equal(count_requests(f->p.db_path), 7);
 }
 
+/* A crash while the writer created a generation can leave a file shorter
+ * than a header at the end: it never held a record and is removed. */
+static void
+test_unstarted_last_generation_removed(void **state)
+{
+	struct fixture *f = *state;
+	char path[256], err[512] = "";
+	struct recover_info info;
+	sqlite3 *db = NULL;
+
+	commit_n(f, 3);
+	assert_int_equal(redo_path(f->p.logdir, 2, path, sizeof(path)), 0);
+	assert_int_equal(fio_write_atomic(path, "CSRVLOG", 7, 0640), 0);
+	assert_int_equal(recover_open(&f->p, &db, &info, err, sizeof(err)), 0);
+	db_close(db);
+	assert_int_equal(fio_exists(path), 0);
+	assert_int_equal(info.generation, 1);
+	commit_n(f, 2);        /* and the writer continues generation 1 */
+	assert_int_equal(count_requests(f->p.db_path), 5);
+}
+
 static void
 test_foreign_lineage_refused(void **state)
 {
@@ -388,6 +409,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_middle_record_stops_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_generation_is_a_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unstarted_last_generation_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_lineage_refused, setup, teardown),
 	};
 
