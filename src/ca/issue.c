@@ -184,10 +184,10 @@ static int check_name(const GENERAL_NAME *gn, const struct ca_profile *p,
 
 /* The request's SAN, checked against the profile: 0 and *out (NULL when
  * the request has none; caller frees with GENERAL_NAMES_free). */
-static int request_san(X509_REQ *req, const struct ca_profile *p,
+static int request_san(const struct ca_csr *req, const struct ca_profile *p,
 		       GENERAL_NAMES **out, char *errbuf, size_t errlen)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	const STACK_OF(X509_EXTENSION) *exts = ca_csr_extensions(req);
 	GENERAL_NAMES *names = NULL;
 	X509_EXTENSION *ext;
 	int i, rc = 0;
@@ -222,7 +222,6 @@ static int request_san(X509_REQ *req, const struct ca_profile *p,
 			     "profile %s requires a subject alternative name",
 			     p->name);
 out:
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	if (rc < 0)
 		GENERAL_NAMES_free(names);
 	else
@@ -296,7 +295,7 @@ static int add_extensions(const struct ca_signer *s, X509 *x,
 }
 
 /* Refusals that depend on the request and profile, before anything is built. */
-static int check_policy(const struct ca_signer *s, X509_REQ *req,
+static int check_policy(const struct ca_signer *s, const struct ca_csr *req,
 			const struct ca_profile *p, GENERAL_NAMES **san,
 			char *errbuf, size_t errlen)
 {
@@ -308,7 +307,7 @@ static int check_policy(const struct ca_signer *s, X509_REQ *req,
 	rc = request_san(req, p, san, errbuf, errlen);
 	if (rc < 0)
 		return rc;
-	if (*san == NULL && X509_NAME_entry_count(X509_REQ_get_subject_name(req)) == 0)
+	if (*san == NULL && X509_NAME_entry_count(ca_csr_subject(req)) == 0)
 		return cx_fail(errbuf, errlen, CS_E_POLICY,
 			       "request has neither a subject nor a subject "
 			       "alternative name");
@@ -318,28 +317,26 @@ static int check_policy(const struct ca_signer *s, X509_REQ *req,
 /* Copy the request's SubjectPublicKeyInfo into the certificate as raw
  * fields. X509_set_pubkey() would re-encode and re-decode the key through
  * OpenSSL 3's decoder machinery, which costs as much as a signature. */
-static int copy_pubkey(X509 *x, X509_REQ *req)
+static int copy_pubkey(X509 *x, const struct ca_csr *req)
 {
-	X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req);
 	const ASN1_OBJECT *alg_obj;
 	const void *alg_param;
-	const unsigned char *bits;
-	ASN1_OBJECT *key_obj, *obj = NULL;
-	X509_ALGOR *alg;
+	const ASN1_BIT_STRING *bits;
+	const X509_ALGOR *alg;
+	ASN1_OBJECT *obj = NULL;
 	void *param = NULL;
 	unsigned char *copy = NULL;
 	int ptype, nbits;
 
-	if (from == NULL ||
-	    X509_PUBKEY_get0_param(&key_obj, &bits, &nbits, &alg, from) != 1)
-		return CS_E_INTERNAL;
+	ca_csr_spki(req, &alg, &bits);
+	nbits = ASN1_STRING_length(bits);
 	X509_ALGOR_get0(&alg_obj, &ptype, &alg_param, alg);
 	obj = OBJ_dup(alg_obj);
 	if (ptype == V_ASN1_OBJECT)
 		param = OBJ_dup(alg_param);
 	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
 		param = ASN1_STRING_dup(alg_param);
-	copy = OPENSSL_memdup(bits, (size_t)nbits);
+	copy = OPENSSL_memdup(ASN1_STRING_get0_data(bits), (size_t)nbits);
 	if (obj == NULL || copy == NULL ||
 	    (param == NULL && alg_param != NULL && ptype != V_ASN1_NULL) ||
 	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param,
@@ -355,7 +352,8 @@ static int copy_pubkey(X509 *x, X509_REQ *req)
 	return 0;
 }
 
-int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *p,
+int ca_issue(const struct ca_signer *s, const struct ca_csr *req,
+	     const struct ca_profile *p,
 	     const struct ca_urls *urls, const uint8_t serial[CA_SERIAL_LEN],
 	     time_t now, int validity_days, X509 **out, char *errbuf, size_t errlen)
 {
@@ -369,9 +367,7 @@ int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *
 
 	if (s == NULL || req == NULL || p == NULL || serial == NULL || out == NULL)
 		return CS_E_INVALID;
-	subject_key = X509_REQ_get0_pubkey(req);
-	if (subject_key == NULL)
-		return cx_fail(errbuf, errlen, CS_E_BADCSR, "request has no public key");
+	subject_key = ca_csr_key(req);
 	sn = cx_serial_new(serial, CA_SERIAL_LEN);
 	if (sn == NULL)
 		return cx_fail(errbuf, errlen, CS_E_INVALID, "serial number is zero");
@@ -381,7 +377,7 @@ int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *
 				       errbuf, errlen);
 	if (rc < 0)
 		goto out;
-	subject = X509_REQ_get_subject_name(req);
+	subject = ca_csr_subject(req);
 	rc = CS_E_INTERNAL;
 	if ((x = X509_new()) == NULL ||
 	    X509_set_version(x, X509_VERSION_3) != 1 ||

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ca/csr.h"
 #include "ca/profile.h"
 #include "ca/serial.h"
 
@@ -53,7 +54,8 @@ struct ca_urls {
 /* The returned object is meant to be encoded (ca_cert_der): its public key
  * is copied from the request as raw fields, so OpenSSL has not decoded it
  * (X509_get0_pubkey on it gives NULL). Decode the DER for a full object. */
-int ca_issue(const struct ca_signer *s, X509_REQ *req, const struct ca_profile *p,
+int ca_issue(const struct ca_signer *s, const struct ca_csr *req,
+	     const struct ca_profile *p,
 	     const struct ca_urls *urls, const uint8_t serial[CA_SERIAL_LEN],
 	     time_t now, int validity_days, X509 **out, char *errbuf, size_t errlen);
 /* DER of a certificate, malloc'd (caller frees). */

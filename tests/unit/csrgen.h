@@ -1,7 +1,8 @@
 /*
  * csrgen.h — header-only helpers for the CA unit tests: build PKCS#10
  * requests in memory with OpenSSL (subject CN, SAN and optional extra
- * extensions in an extensionRequest, signed by the given key), and make and
+ * extensions in an extensionRequest, signed by the given key), parse them
+ * as the CA does, and make and
  * remove temporary directories under /tmp. Test code only.
  */
 #ifndef CERTSRV_TESTS_CSRGEN_H
@@ -16,6 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include "ca/csr.h"
 
 /* A signed request: subject CN=cn (none if NULL), SAN from an OpenSSL
  * config string like "DNS:a.example,IP:10.0.0.1" (none if NULL), and
@@ -73,6 +76,23 @@ static inline int csrgen_der(X509_REQ *req, unsigned char **der)
 		return -1;
 	p = *der;
 	return i2d_X509_REQ(req, &p);
+}
+
+/* The request csrgen_make builds, parsed as the CA parses requests
+ * (caller frees with ca_csr_free). NULL on error. */
+static inline struct ca_csr *csrgen_parsed(EVP_PKEY *key, const char *cn,
+					   const char *san, int ask_ca)
+{
+	X509_REQ *made = csrgen_make(key, cn, san, ask_ca);
+	struct ca_csr *req = NULL;
+	unsigned char *der = NULL;
+	int len = made ? csrgen_der(made, &der) : -1;
+
+	if (len <= 0 || ca_csr_parse(der, (size_t)len, &req, NULL, 0) != 0)
+		req = NULL;
+	free(der);
+	X509_REQ_free(made);
+	return req;
 }
 
 /* A fresh directory under /tmp (caller removes it with csrgen_rmdir). */

@@ -61,14 +61,14 @@ static int issue(struct fixture *f, const char *profile, const char *cn,
 {
 	struct ca_profile p;
 	uint8_t serial[CA_SERIAL_LEN];
-	X509_REQ *req = csrgen_make(f->leafkey, cn, san, ask_ca);
+	struct ca_csr *req = csrgen_parsed(f->leafkey, cn, san, ask_ca);
 	int rc;
 
 	assert_non_null(req);
 	assert_int_equal(ca_profile_builtin(profile, &p), 0);
 	assert_int_equal(ca_serial_random(serial), 0);
 	rc = ca_issue(f->signer, req, &p, urls, serial, f->now, days, out, err, errlen);
-	X509_REQ_free(req);
+	ca_csr_free(req);
 	return rc;
 }
 
@@ -129,7 +129,7 @@ static void serial_is_the_one_given(void **state)
 	struct ca_profile p;
 	uint8_t serial[CA_SERIAL_LEN];
 	char want[CA_SERIAL_HEX_MAX], *got;
-	X509_REQ *req = csrgen_make(f->leafkey, "a", "DNS:a.example", 0);
+	struct ca_csr *req = csrgen_parsed(f->leafkey, "a", "DNS:a.example", 0);
 	BIGNUM *bn;
 	X509 *x = NULL;
 
@@ -144,7 +144,7 @@ static void serial_is_the_one_given(void **state)
 	OPENSSL_free(got);
 	BN_free(bn);
 	X509_free(x);
-	X509_REQ_free(req);
+	ca_csr_free(req);
 }
 
 static void requested_ca_true_is_ignored(void **state)
@@ -193,7 +193,7 @@ static void validity_is_capped_by_ca_not_after(void **state)
 	struct ca_profile p;
 	uint8_t serial[CA_SERIAL_LEN];
 	X509 *root = NULL, *x = NULL;
-	X509_REQ *req = csrgen_make(f->leafkey, "s", "DNS:s.example", 0);
+	struct ca_csr *req = csrgen_parsed(f->leafkey, "s", "DNS:s.example", 0);
 
 	assert_int_equal(ca_make_root(f->cakey, "CN=Short Root", 30, &root, NULL, 0), 0);
 	assert_int_equal(ca_signer_new(f->cakey, root, &short_signer), 0);
@@ -206,7 +206,7 @@ static void validity_is_capped_by_ca_not_after(void **state)
 	assert_true(validity_days(x) <= 30);
 	X509_free(x);
 	X509_free(root);
-	X509_REQ_free(req);
+	ca_csr_free(req);
 	ca_signer_free(short_signer);
 }
 
@@ -257,11 +257,11 @@ static void rsa_server_key_gets_key_encipherment(void **state)
 	struct ca_profile p;
 	uint8_t serial[CA_SERIAL_LEN];
 	EVP_PKEY *rsa = NULL;
-	X509_REQ *req;
+	struct ca_csr *req;
 	X509 *x = NULL;
 
 	assert_int_equal(ca_key_generate(CA_KEY_RSA2048, &rsa), 0);
-	req = csrgen_make(rsa, "r", "DNS:r.example,IP:192.0.2.1", 0);
+	req = csrgen_parsed(rsa, "r", "DNS:r.example,IP:192.0.2.1", 0);
 	assert_non_null(req);
 	assert_int_equal(ca_profile_builtin("tls-server", &p), 0);
 	assert_int_equal(ca_serial_random(serial), 0);
@@ -271,7 +271,7 @@ static void rsa_server_key_gets_key_encipherment(void **state)
 			 KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
 	assert_int_equal(X509_check_ip_asc(x, "192.0.2.1", 0), 1);
 	X509_free(x);
-	X509_REQ_free(req);
+	ca_csr_free(req);
 	EVP_PKEY_free(rsa);
 }
 
@@ -319,7 +319,7 @@ static void p384_and_ed25519_cas_sign_with_right_digest(void **state)
 	uint8_t serial[CA_SERIAL_LEN];
 	EVP_PKEY *k = NULL;
 	X509 *root = NULL, *x = NULL;
-	X509_REQ *req = csrgen_make(f->leafkey, "d", "DNS:d.example", 0);
+	struct ca_csr *req = csrgen_parsed(f->leafkey, "d", "DNS:d.example", 0);
 	size_t i;
 
 	assert_int_equal(ca_profile_builtin("tls-server", &p), 0);
@@ -337,7 +337,7 @@ static void p384_and_ed25519_cas_sign_with_right_digest(void **state)
 		X509_free(root);
 		EVP_PKEY_free(k);
 	}
-	X509_REQ_free(req);
+	ca_csr_free(req);
 }
 
 static void signer_rejects_mismatched_key(void **state)
