@@ -1,4 +1,5 @@
-# certsrv — GNU make build. All outputs go to build/ (or build-asan/ with SANITIZE=1).
+# certsrv — GNU make build. All outputs go to build/ (or build-asan/ with SANITIZE=1,
+# build-tsan/ with SANITIZE=thread).
 #
 #   make            build daemon, CLI, library, tests
 #   make check      build and run every test; last line "N passed, N failed"
@@ -8,6 +9,9 @@
 ifeq ($(SANITIZE),1)
 B        ?= build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+B        ?= build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 B        ?= build
 SANFLAGS :=
@@ -45,8 +49,8 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(B)/tests/%-replay,$(FUZZ_SRC))
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(HELPER_SRC))
-BENCH_SRC  := $(filter-out bench/bulkfill.c,$(wildcard bench/*.c))
-BENCH_LIB  := $(call obj,bench/bulkfill.c)
+BENCH_SRC  := $(filter-out bench/bulkfill.c bench/benchutil.c bench/apibackup.c,$(wildcard bench/*.c))
+BENCH_LIB  := $(call obj,bench/bulkfill.c bench/benchutil.c)
 BENCH_BIN  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo bench clean deps
@@ -108,11 +112,11 @@ $(B)/bench/%: bench/%.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A)
 # to the pattern above) that link libcertadm, found through the run path.
 BENCH_API_LINK = @$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out $(B)/libcertadm.so,$^) \
 		 $(LIBS) -lm -L$(B) -lcertadm -Wl,-rpath,'$$ORIGIN/..'
-$(B)/bench/backup: bench/backup.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
+$(B)/bench/backup: bench/backup.c $(BENCH_LIB) $(call obj,bench/apibackup.c) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(BENCH_API_LINK)
-$(B)/bench/backup-impact: bench/backup-impact.c $(BENCH_LIB) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
+$(B)/bench/backup-impact: bench/backup-impact.c $(BENCH_LIB) $(call obj,bench/apibackup.c) $(STORE_A) $(CA_A) $(COMMON_A) $(B)/libcertadm.so
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(BENCH_API_LINK)
@@ -152,7 +156,7 @@ deps:
 	scripts/install-deps
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 include lib/lib.mk

@@ -28,9 +28,6 @@
  * mean of the two windows without. Every loop is bounded in time and count;
  * timing never fails anything: exit 0 unless a request or a backup fails.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,18 +38,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include <openssl/crypto.h>
 
-#include <certsrv/certbcli.h>
-
+#include "apibackup.h"
+#include "benchutil.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/proto.h"
 
-#define READ_BUFFER (1024u * 1024u)
 #define MB 1e6
 #define MAX_RATE 50000     /* latency slots per second of window */
 #define MAX_BACKUPS 10000  /* per window */
@@ -80,82 +74,28 @@ static struct window *cur;
 static atomic_int failures;
 static atomic_int stop_backups;
 static int discard;   /* --discard: read through the API, write nothing */
-static size_t write_chunk = READ_BUFFER; /* --write-kib: bytes per write() */
+static size_t write_chunk = API_READ_BUFFER; /* --write-kib: bytes per write() */
 static int backup_nice;  /* --backup-nice: the backup thread's nice value */
-
-static double
-clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-now_s(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
 
 /* ------------------------------------------------------------------ CSRs */
 
-static int
-add_san(X509_REQ *req, const char *dns)
-{
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext;
-	X509V3_CTX ctx;
-	char san[128];
-	int ok = 0;
-
-	snprintf(san, sizeof(san), "DNS:%s", dns);
-	X509V3_set_ctx_nodb(&ctx);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name, san);
-	if (exts && ext && sk_X509_EXTENSION_push(exts, ext) > 0) {
-		ext = NULL;
-		ok = X509_REQ_add_extensions(req, exts) == 1;
-	}
-	X509_EXTENSION_free(ext);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return ok;
-}
-
-/* CSR number i in DER (OpenSSL-allocated); its length or -1. */
-static int
-make_csr(int i, unsigned char **der)
-{
-	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_REQ *req = X509_REQ_new();
-	char cn[64];
-	int len = -1;
-
-	*der = NULL;
-	snprintf(cn, sizeof(cn), "impact-%d.bench.example", i);
-	if (key && req && X509_REQ_set_pubkey(req, key) == 1 &&
-	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
-				       MBSTRING_ASC, (const unsigned char *)cn,
-				       -1, -1, 0) == 1 &&
-	    add_san(req, cn) && X509_REQ_sign(req, key, EVP_sha256()) > 0)
-		len = i2d_X509_REQ(req, der);
-	X509_REQ_free(req);
-	EVP_PKEY_free(key);
-	return len;
-}
-
+/* n CSRs "impact-<i>.bench.example" in DER (OpenSSL-allocated). */
 static int
 make_csrs(int n)
 {
+	char cn[64];
 	int i;
 
 	csr_der = calloc((size_t)n, sizeof(*csr_der));
 	csr_len = calloc((size_t)n, sizeof(*csr_len));
 	if (!csr_der || !csr_len)
 		return -1;
-	for (i = 0; i < n; i++)
-		if ((csr_len[i] = make_csr(i, &csr_der[i])) <= 0)
-			return -1;
 	n_csrs = n;
+	for (i = 0; i < n; i++) {
+		snprintf(cn, sizeof(cn), "impact-%d.bench.example", i);
+		if ((csr_len[i] = bench_make_csr(cn, &csr_der[i])) <= 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -196,14 +136,14 @@ client_main(void *arg)
 		note_failure("connect", cs_strerror(r));
 		return NULL;
 	}
-	while (now_s() < deadline && (i = cur->next++) < lat_cap) {
+	while (bench_now_s() < deadline && (i = cur->next++) < lat_cap) {
 		buf_reset(&req);
 		proto_begin(&req, PROTO_SUBMIT, 0);
 		proto_put_bytes(&req, PT_CSR, csr_der[i % n_csrs],
 				(size_t)csr_len[i % n_csrs]);
-		t0 = now_s();
+		t0 = bench_now_s();
 		r = client_call(c, &req, &reply, &msg);
-		cur->lat[i] = now_s() - t0;
+		cur->lat[i] = bench_now_s() - t0;
 		if (r != 0)
 			note_failure("submit", msg ? msg : cs_strerror(r));
 		free(msg);
@@ -217,135 +157,15 @@ client_main(void *arg)
 
 /* ---------------------------------------------------------------- backup */
 
+/* One full backup through the API into outdir (see the header). */
 static int
-api_fail(const char *what, HRESULT hr)
+full_backup(char *buf, uint64_t *bytes)
 {
-	fprintf(stderr, "backup-impact: %s failed: 0x%08X %s\n", what,
-		(unsigned)hr, CertSrvGetErrorMessage(hr));
-	return -1;
-}
+	struct api_backup b = { .prog = "backup-impact", .dir = outdir, .buf = buf,
+				.write_chunk = write_chunk, .discard = discard };
+	int r = api_full_backup(server, &b);
 
-static int
-write_chunked(int fd, const char *buf, size_t len)
-{
-	size_t off, n;
-	int r = 0;
-
-	for (off = 0; r == 0 && off < len; off += n) {
-		n = len - off < write_chunk ? len - off : write_chunk;
-		r = fio_write_full(fd, buf + off, n);
-	}
-	return r;
-}
-
-/* Read the open file into fd with a 1 MiB buffer; *bytes grows. */
-static int
-api_pump(HCSBC h, int fd, char *buf, uint64_t *bytes)
-{
-	DWORD got = 0;
-	HRESULT hr;
-
-	for (;;) {
-		hr = CertSrvBackupRead(h, buf, READ_BUFFER, &got);
-		if (hr != S_OK)
-			return api_fail("CertSrvBackupRead", hr);
-		if (got == 0)
-			return 0;
-		if (!discard && write_chunked(fd, buf, got) < 0) {
-			perror("backup-impact: write");
-			return -1;
-		}
-		*bytes += got;
-	}
-}
-
-/* Copy one listed file (name without its tag) to outdir, fsync'd. */
-static int
-api_copy_file(HCSBC h, const char *name, char *buf, uint64_t *bytes)
-{
-	const char *base = strrchr(name, '/');
-	char path[PATH_MAX];
-	LARGE_INTEGER size;
-	HRESULT hr;
-	int fd, r, k;
-
-	base = base ? base + 1 : name;
-	k = snprintf(path, sizeof(path), "%s/%s", outdir, base);
-	if (k < 0 || (size_t)k >= sizeof(path))
-		return -1;
-	hr = CertSrvBackupOpenFile(h, name, READ_BUFFER, &size);
-	if (hr != S_OK)
-		return api_fail("CertSrvBackupOpenFile", hr);
-	fd = discard ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	r = fd < 0 && !discard ? -1 : api_pump(h, fd, buf, bytes);
-	if (r == 0 && fd >= 0 && fsync(fd) < 0)
-		r = -1;
-	if (fd >= 0)
-		close(fd);
-	hr = CertSrvBackupClose(h);
-	return r == 0 && hr == S_OK ? 0 : -1;
-}
-
-static int
-api_copy_list(HCSBC h, const char *list, char *buf, uint64_t *bytes)
-{
-	const char *e;
-	int r = 0;
-
-	for (e = list; r == 0 && *e; e += strlen(e) + 1)
-		r = api_copy_file(h, e + 1, buf, bytes);
-	return r;
-}
-
-/* One full backup (database and logs) into outdir. */
-static int
-api_backup(char *buf, uint64_t *bytes)
-{
-	char *list = NULL;
-	DWORD cb = 0;
-	HCSBC h = NULL;
-	HRESULT hr;
-	int r;
-
-	hr = CertSrvBackupPrepare(server, 0, CSBACKUP_TYPE_FULL, &h);
-	if (hr != S_OK)
-		return api_fail("CertSrvBackupPrepare", hr);
-	hr = CertSrvBackupGetDatabaseNames(h, &list, &cb);
-	r = hr == S_OK ? api_copy_list(h, list, buf, bytes)
-		       : api_fail("CertSrvBackupGetDatabaseNames", hr);
-	CertSrvBackupFree(list);
-	list = NULL;
-	if (r == 0) {
-		hr = CertSrvBackupGetBackupLogs(h, &list, &cb);
-		r = hr == S_OK ? api_copy_list(h, list, buf, bytes)
-			       : api_fail("CertSrvBackupGetBackupLogs", hr);
-	}
-	CertSrvBackupFree(list);
-	hr = CertSrvBackupEnd(h);
-	if (r == 0 && hr != S_OK)
-		r = api_fail("CertSrvBackupEnd", hr);
-	return r;
-}
-
-/* Remove every file of outdir (the previous backup). */
-static int
-empty_outdir(void)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(outdir);
-	int r = 0, k;
-
-	if (!d)
-		return -errno;
-	while (r == 0 && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		k = snprintf(path, sizeof(path), "%s/%s", outdir, e->d_name);
-		if (k < 0 || (size_t)k >= sizeof(path) || unlink(path) < 0)
-			r = -1;
-	}
-	closedir(d);
+	*bytes += b.bytes;
 	return r;
 }
 
@@ -353,35 +173,27 @@ empty_outdir(void)
 static void *
 backup_main(void *arg)
 {
-	char *buf = malloc(READ_BUFFER);
-	double t0 = now_s(), cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	char *buf = malloc(API_READ_BUFFER);
+	double t0 = bench_now_s(), cpu0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
 
 	(void)arg;
 	/* Linux: nice applies to this thread alone. */
 	if (backup_nice && setpriority(PRIO_PROCESS, (id_t)gettid(), backup_nice) < 0)
 		perror("backup-impact: setpriority");
 	while (buf && !stop_backups && cur->backups < MAX_BACKUPS) {
-		if (api_backup(buf, &cur->backup_bytes) < 0 || empty_outdir() < 0) {
+		if (full_backup(buf, &cur->backup_bytes) < 0 || bench_empty_dir(outdir) < 0) {
 			failures++;
 			break;
 		}
 		cur->backups++;
 	}
-	cur->backup_secs = now_s() - t0;
-	cur->backup_cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	cur->backup_secs = bench_now_s() - t0;
+	cur->backup_cpu = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	free(buf);
 	return NULL;
 }
 
 /* ---------------------------------------------------------------- windows */
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* One window: clients for `seconds`, with the backup loop if `backup`. */
 static int
@@ -399,19 +211,19 @@ run_window(struct window *w, int clients, double seconds, int backup)
 		free(t);
 		return -1;
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	deadline = t0 + seconds;
 	for (i = 0; i < clients; i++)
 		pthread_create(&t[i], NULL, client_main, NULL);
 	for (i = 0; i < clients; i++)
 		pthread_join(t[i], NULL);
-	w->seconds = now_s() - t0;
+	w->seconds = bench_now_s() - t0;
 	stop_backups = 1;
 	if (backup)
 		pthread_join(bt, NULL);
 	free(t);
 	w->done = cur->next < lat_cap ? (long)cur->next : lat_cap;
-	qsort(w->lat, (size_t)w->done, sizeof(double), cmp_double);
+	qsort(w->lat, (size_t)w->done, sizeof(double), bench_cmp_double);
 	return 0;
 }
 
@@ -478,12 +290,9 @@ usage(void)
 static int
 parse_int(const char *s, long lo, long hi, int *v)
 {
-	char *end;
 	long x;
 
-	errno = 0;
-	x = strtol(s, &end, 10);
-	if (errno || end == s || *end || x < lo || x > hi)
+	if (bench_parse_long(s, lo, hi, &x) < 0)
 		return -1;
 	*v = (int)x;
 	return 0;
@@ -543,13 +352,13 @@ main(int argc, char **argv)
 			       { .name = "issuance, no backup (after)" } };
 	struct args a = { .clients = 8, .seconds = 10, .ncsr = 2000,
 			  .write_kib = 1024 };
-	int i, r = 0, k;
+	int i, r = 0;
 
 	if (parse_args(argc, argv, &a) < 0)
 		return usage();
 	write_chunk = (size_t)a.write_kib * 1024;
-	k = snprintf(outdir, sizeof(outdir), "%s/out", a.target);
-	if (k < 0 || (size_t)k >= sizeof(outdir) || fio_mkdirs(outdir, 0750) < 0 ||
+	if (bench_join(outdir, sizeof(outdir), a.target, "out") < 0 ||
+	    fio_mkdirs(outdir, 0750) < 0 ||
 	    make_csrs(a.ncsr) < 0) {
 		fprintf(stderr, "backup-impact: cannot prepare %s or the CSRs\n", outdir);
 		return 1;

@@ -45,46 +45,25 @@
  * Prints Markdown tables (MB = 10^6 bytes). Timing never fails anything:
  * exit 0 unless a step fails. Loops are bounded in rows and in time.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
-#include <certsrv/certbcli.h>
-
-#include "common/client.h"
-#include "common/errors.h"
+#include "apibackup.h"
+#include "benchutil.h"
 #include "common/fileio.h"
 #include "common/proto.h"
-#include "bulkfill.h"
-#include "store/db.h"
 
-#define READ_BUFFER (1024u * 1024u)
 #define MB 1e6
 #define START_TIMEOUT_S 120.0  /* certsrvd start-up (recovery) */
 #define STOP_TIMEOUT_S 60.0
-#define MAX_RUNS 10
 
 struct opts {
 	char datadir[PATH_MAX];
 	char target[PATH_MAX];
-	char certsrvd[PATH_MAX];
-	long size_mb;
-	int runs;
-	double max_seconds;   /* measured rounds stop after this */
+	struct bench_opts common; /* --max-seconds: measured rounds stop after it */
 	double fill_seconds;  /* the bulk fill stops after this */
 	const char *only;     /* measure only this method (for profiling) */
 };
@@ -102,258 +81,21 @@ static struct opts o;
 static char dbpath[PATH_MAX];
 static char outdir[PATH_MAX];
 
-/* ---------------------------------------------------------------- helpers */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-join(char *out, size_t n, const char *a, const char *b)
-{
-	int k = snprintf(out, n, "%s/%s", a, b);
-
-	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
-}
-
-static int
-parse_long(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
-}
-
-static uint64_t
-file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-/* fsync one file by path (the output of another program). */
-static int
-fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-/* Remove every regular file of outdir (the previous run's output). */
-static int
-empty_outdir(void)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(outdir);
-	int r = 0;
-
-	if (!d)
-		return -errno;
-	while (r == 0 && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		r = join(path, sizeof(path), outdir, e->d_name);
-		if (r == 0 && unlink(path) < 0)
-			r = -errno;
-	}
-	closedir(d);
-	return r;
-}
-
 /* ----------------------------------------------------------------- daemon */
 
-static volatile sig_atomic_t daemon_pid;
-
-/* Interrupted: stop the daemon we started (by pid), then die. */
-static void
-on_signal(int sig)
-{
-	if (daemon_pid > 0)
-		kill((pid_t)daemon_pid, SIGTERM);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-static pid_t
-daemon_start(void)
-{
-	char log[PATH_MAX];
-	double t0 = now_s();
-	BOOL on = FALSE;
-	pid_t pid;
-	int fd, status;
-
-	if (join(log, sizeof(log), o.target, "certsrvd.log") < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execl(o.certsrvd, o.certsrvd, "--data-dir", o.datadir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	daemon_pid = pid;
-	while (now_s() - t0 < START_TIMEOUT_S) {
-		if (CertSrvIsServerOnline(o.datadir, &on) == S_OK && on)
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			daemon_pid = 0;
-			fprintf(stderr, "backup: certsrvd exited at start (see %s)\n", log);
-			return -1;
-		}
-		usleep(50 * 1000);
-	}
-	fprintf(stderr, "backup: certsrvd did not answer in %.0f s\n", START_TIMEOUT_S);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	daemon_pid = 0;
-	return -1;
-}
-
-/* Stop the daemon we started, by its pid: SIGTERM, then SIGKILL. */
-static void
-daemon_stop(pid_t pid)
-{
-	double t0 = now_s();
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (now_s() - t0 < STOP_TIMEOUT_S) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			daemon_pid = 0;
-			return;
-		}
-		usleep(20 * 1000);
-	}
-	fprintf(stderr, "backup: certsrvd %d ignored SIGTERM; killing it\n", (int)pid);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	daemon_pid = 0;
-}
+/* certsrvd on DIR, its output appended to TDIR/certsrvd.log; up when it
+ * answers a ping (what CertSrvIsServerOnline asks). */
+static char daemon_log[PATH_MAX];
+static struct bench_daemon certsrvd_run = {
+	.prog = "backup", .certsrvd = o.common.certsrvd, .datadir = o.datadir,
+	.log = daemon_log, .append_log = 1, .probe = PROTO_PING,
+	.poll_us = 50 * 1000, .start_timeout_s = START_TIMEOUT_S,
+	.stop_timeout_s = STOP_TIMEOUT_S,
+};
 
 /* ------------------------------------------------- one real certificate */
 
 #define BULK_NAME "bulk.bench.example"
-
-/* The tls-server profile wants a DNS subject alternative name. */
-static int
-add_san(X509_REQ *req)
-{
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext;
-	X509V3_CTX ctx;
-	int ok = 0;
-
-	X509V3_set_ctx_nodb(&ctx);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name,
-				   "DNS:" BULK_NAME);
-	if (exts && ext && sk_X509_EXTENSION_push(exts, ext) > 0) {
-		ext = NULL;
-		ok = X509_REQ_add_extensions(req, exts) == 1;
-	}
-	X509_EXTENSION_free(ext);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return ok;
-}
-
-/* A P-256 CSR in DER (malloc'd by OpenSSL; OPENSSL_free it); length or -1. */
-static int
-make_csr(unsigned char **der)
-{
-	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_REQ *req = X509_REQ_new();
-	int len = -1;
-
-	*der = NULL;
-	if (key && req && X509_REQ_set_pubkey(req, key) == 1 &&
-	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
-				       MBSTRING_ASC,
-				       (const unsigned char *)BULK_NAME,
-				       -1, -1, 0) == 1 &&
-	    add_san(req) && X509_REQ_sign(req, key, EVP_sha256()) > 0)
-		len = i2d_X509_REQ(req, der);
-	X509_REQ_free(req);
-	EVP_PKEY_free(key);
-	return len;
-}
-
-/* Submit one CSR to the running daemon; 0 if a certificate was issued. */
-static int
-submit_one(void)
-{
-	struct buf req = BUF_INIT, reply = BUF_INIT;
-	struct cs_client *c = NULL;
-	unsigned char *der = NULL;
-	char *msg = NULL;
-	int len = make_csr(&der), r;
-
-	r = len > 0 ? client_connect(o.datadir, &c) : CS_E_INTERNAL;
-	if (r == 0) {
-		proto_begin(&req, PROTO_SUBMIT, 0);
-		proto_put_bytes(&req, PT_CSR, der, (size_t)len);
-		r = client_call(c, &req, &reply, &msg);
-	}
-	if (r != 0)
-		fprintf(stderr, "backup: submit failed: %s\n", msg ? msg : cs_strerror(r));
-	client_close(c);
-	buf_release(&req);
-	buf_release(&reply);
-	free(msg);
-	OPENSSL_free(der);
-	return r;
-}
-
-static int
-count_certs(int64_t *n)
-{
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	int r = db_open_reader(dbpath, &db);
-
-	*n = 0;
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(db, "SELECT count(*) FROM certificates",
-						-1, &st, NULL));
-	if (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	db_close(db);
-	return r;
-}
 
 /* Make sure the database holds at least one certificate issued by certsrvd. */
 static int
@@ -361,15 +103,15 @@ ensure_real_row(void)
 {
 	int64_t n = 0;
 	pid_t pid;
-	int r = count_certs(&n);
+	int r = bench_count_certs(dbpath, &n);
 
 	if (r < 0 || n > 0)
 		return r;
-	pid = daemon_start();
+	pid = bench_daemon_start(&certsrvd_run, NULL);
 	if (pid < 0)
 		return -1;
-	r = submit_one();
-	daemon_stop(pid);
+	r = bench_submit_one("backup", o.datadir, BULK_NAME);
+	bench_daemon_stop(&certsrvd_run, pid);
 	return r;
 }
 
@@ -377,229 +119,72 @@ ensure_real_row(void)
 static int
 fill_database(void)
 {
-	int64_t want = (int64_t)o.size_mb * 1024 * 1024, rows = 0;
-	sqlite3 *db = NULL;
-	double t0 = now_s();
-	int r;
+	int64_t want = (int64_t)o.common.size_mb * 1024 * 1024, rows = 0;
+	double t0 = bench_now_s();
 
-	if ((int64_t)file_size(dbpath) >= want) {
+	if ((int64_t)bench_file_size(dbpath) >= want) {
 		printf("ca.db already holds %.0f MB: no fill\n\n",
-		       (double)file_size(dbpath) / MB);
+		       (double)bench_file_size(dbpath) / MB);
 		return 0;
 	}
-	r = db_open_writer(dbpath, 0, &db);
-	if (r == 0)
-		r = db_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
-	if (r == 0)
-		r = bulk_fill(db, want, o.fill_seconds, &rows);
-	if (r == 0)
-		r = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	db_close(db);
-	if (r == 0)
-		r = fsync_path(dbpath);
-	if (r < 0) {
-		fprintf(stderr, "backup: bulk fill failed: %s\n", cs_strerror(r));
-		return r;
-	}
-	printf("bulk fill (benchmark only, no redo log): %" PRId64 " certificate"
-	       " rows in %.1f s; ca.db = %.0f MB\n\n", rows, now_s() - t0,
-	       (double)file_size(dbpath) / MB);
-	return 0;
-}
-
-/* ------------------------------------------------------------ API backup */
-
-static int
-api_fail(const char *what, HRESULT hr)
-{
-	fprintf(stderr, "backup: %s failed: 0x%08X %s\n", what, (unsigned)hr,
-		CertSrvGetErrorMessage(hr));
-	return -1;
-}
-
-/* Largest write() of the API's output: 64 KiB as `certsrv backup` writes,
- * or READ_BUFFER (one write() per CertSrvBackupRead) for the diagnostic. */
-static size_t write_chunk;
-
-static int
-write_chunked(int fd, const char *buf, size_t len)
-{
-	size_t off, n;
-	int r = 0;
-
-	for (off = 0; r == 0 && off < len; off += n) {
-		n = len - off < write_chunk ? len - off : write_chunk;
-		r = fio_write_full(fd, buf + off, n);
-	}
-	return r;
-}
-
-/* Read the open file into fd with a 1 MiB buffer, timing reads and writes. */
-static int
-api_pump(HCSBC h, int fd, char *buf, struct split *sp)
-{
-	DWORD got = 0;
-	HRESULT hr;
-	double t;
-
-	for (;;) {
-		t = now_s();
-		hr = CertSrvBackupRead(h, buf, READ_BUFFER, &got);
-		sp->read += now_s() - t;
-		if (hr != S_OK)
-			return api_fail("CertSrvBackupRead", hr);
-		if (got == 0)
-			return 0;
-		t = now_s();
-		if (write_chunked(fd, buf, got) < 0) {
-			perror("backup: write");
-			return -1;
-		}
-		sp->write += now_s() - t;
-		sp->bytes += got;
-	}
-}
-
-/* Copy one listed file (name without its tag) to dir/basename, fsync'd. */
-static int
-api_copy_file(HCSBC h, const char *dir, const char *name, char *buf,
-	      struct split *sp)
-{
-	const char *base = strrchr(name, '/');
-	char path[PATH_MAX];
-	LARGE_INTEGER size;
-	HRESULT hr;
-	double t;
-	int fd, r;
-
-	if (join(path, sizeof(path), dir, base ? base + 1 : name) < 0)
+	if (bench_fill_db("backup", dbpath, want, o.fill_seconds, &rows) < 0)
 		return -1;
-	hr = CertSrvBackupOpenFile(h, name, READ_BUFFER, &size);
-	if (hr != S_OK)
-		return api_fail("CertSrvBackupOpenFile", hr);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	r = fd < 0 ? -1 : api_pump(h, fd, buf, sp);
-	t = now_s();
-	if (r == 0 && fsync(fd) < 0)
-		r = -1;
-	sp->sync += now_s() - t;
-	if (fd >= 0)
-		close(fd);
-	hr = CertSrvBackupClose(h);
-	return r == 0 && hr == S_OK ? 0 : -1;
-}
-
-/* Every entry of a tagged list (skipping the one-byte tag). */
-static int
-api_copy_list(HCSBC h, const char *list, const char *dir, char *buf,
-	      struct split *sp)
-{
-	const char *e;
-	int r = 0;
-
-	for (e = list; r == 0 && *e; e += strlen(e) + 1)
-		r = api_copy_file(h, dir, e + 1, buf, sp);
-	return r;
-}
-
-/* One full backup of the database and its logs into dir. */
-static int
-api_backup(const char *server, const char *dir, char *buf, struct split *sp)
-{
-	char *list = NULL;
-	DWORD cb = 0;
-	HCSBC h = NULL;
-	HRESULT hr;
-	int r;
-
-	hr = CertSrvBackupPrepare(server, 0, CSBACKUP_TYPE_FULL, &h);
-	if (hr != S_OK)
-		return api_fail("CertSrvBackupPrepare", hr);
-	hr = CertSrvBackupGetDatabaseNames(h, &list, &cb);
-	r = hr == S_OK ? api_copy_list(h, list, dir, buf, sp)
-		       : api_fail("CertSrvBackupGetDatabaseNames", hr);
-	CertSrvBackupFree(list);
-	list = NULL;
-	if (r == 0) {
-		hr = CertSrvBackupGetBackupLogs(h, &list, &cb);
-		r = hr == S_OK ? api_copy_list(h, list, dir, buf, sp)
-			       : api_fail("CertSrvBackupGetBackupLogs", hr);
-	}
-	CertSrvBackupFree(list);
-	hr = CertSrvBackupEnd(h);
-	if (r == 0 && hr != S_OK)
-		r = api_fail("CertSrvBackupEnd", hr);
-	return r;
+	printf("bulk fill (benchmark only, no redo log): %" PRId64 " certificate"
+	       " rows in %.1f s; ca.db = %.0f MB\n\n", rows, bench_now_s() - t0,
+	       (double)bench_file_size(dbpath) / MB);
+	return 0;
 }
 
 /* --------------------------------------------------------------- methods */
 
+/* A full backup through the API into outdir, each 1 MiB read written as
+ * write()s of at most `chunk` bytes: 64 KiB as `certsrv backup` writes, or
+ * API_READ_BUFFER (one write() per CertSrvBackupRead) for the diagnostic
+ * (BENCHMARKS.md: large writes are slow on this kind of virtual machine). */
+static int
+run_api_chunks(struct split *sp, size_t chunk)
+{
+	struct api_backup b = { .prog = "backup", .dir = outdir,
+				.write_chunk = chunk };
+	int r;
+
+	b.buf = malloc(API_READ_BUFFER);
+	if (!b.buf)
+		return -1;
+	r = api_full_backup(o.datadir, &b);
+	free(b.buf);
+	sp->read = b.read;
+	sp->write = b.write;
+	sp->sync = b.sync;
+	sp->bytes = b.bytes;
+	return r;
+}
+
 static int
 run_api(struct split *sp)
 {
-	char *buf = malloc(READ_BUFFER);
-	int r;
-
-	if (!buf)
-		return -1;
-	write_chunk = 64 * 1024;
-	r = api_backup(o.datadir, outdir, buf, sp);
-	free(buf);
-	return r;
+	return run_api_chunks(sp, 64 * 1024);
 }
 
-/* The same, each 1 MiB read written as one write() (see BENCHMARKS.md:
- * large writes are slow on this kind of virtual machine). */
 static int
 run_api_1m(struct split *sp)
 {
-	char *buf = malloc(READ_BUFFER);
-	int r;
-
-	if (!buf)
-		return -1;
-	write_chunk = READ_BUFFER;
-	r = api_backup(o.datadir, outdir, buf, sp);
-	free(buf);
-	return r;
-}
-
-/* Run a command (stdout to /dev/null) and wait for it; 0 if it exited 0. */
-static int
-run_command(char *const argv[])
-{
-	pid_t pid = fork();
-	int status = 0, fd;
-
-	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "backup: %s failed (status %d)\n", argv[0], status);
-		return -1;
-	}
-	return 0;
+	return run_api_chunks(sp, API_READ_BUFFER);
 }
 
 /* A peer: the command writes `out`, then we fsync it. */
 static int
 run_peer(char *const argv[], const char *out, struct split *sp)
 {
-	double t = now_s();
-	int r = run_command(argv);
+	double t = bench_now_s();
+	int r = bench_run_command("backup", argv, NULL);
 
-	sp->read = now_s() - t;
-	t = now_s();
+	sp->read = bench_now_s() - t;
+	t = bench_now_s();
 	if (r == 0)
-		r = fsync_path(out);
-	sp->sync = now_s() - t;
-	sp->bytes = file_size(out);
+		r = bench_fsync_path(out);
+	sp->sync = bench_now_s() - t;
+	sp->bytes = bench_file_size(out);
 	return r;
 }
 
@@ -609,7 +194,7 @@ run_cp(struct split *sp)
 	char out[PATH_MAX];
 	char *argv[] = { "cp", dbpath, out, NULL };
 
-	return join(out, sizeof(out), outdir, "ca.db") < 0 ? -1
+	return bench_join(out, sizeof(out), outdir, "ca.db") < 0 ? -1
 							  : run_peer(argv, out, sp);
 }
 
@@ -622,7 +207,7 @@ run_dd(struct split *sp)
 	char *argv[] = { "dd", in_arg, out_arg, "ibs=1M", "obs=64k", "status=none",
 			 NULL };
 
-	if (join(out, sizeof(out), outdir, "ca.db") < 0 ||
+	if (bench_join(out, sizeof(out), outdir, "ca.db") < 0 ||
 	    snprintf(in_arg, sizeof(in_arg), "if=%s", dbpath) >= (int)sizeof(in_arg) ||
 	    snprintf(out_arg, sizeof(out_arg), "of=%s", out) >= (int)sizeof(out_arg))
 		return -1;
@@ -637,7 +222,7 @@ run_sqlite(const char *fmt_backup, struct split *sp)
 	char *argv[] = { "sqlite3", "-readonly", dbpath, sql, NULL };
 	int k;
 
-	if (join(out, sizeof(out), outdir, "ca.db") < 0 || strchr(out, '\''))
+	if (bench_join(out, sizeof(out), outdir, "ca.db") < 0 || strchr(out, '\''))
 		return -1;
 	k = fmt_backup ? snprintf(sql, sizeof(sql), ".backup '%s'", out)
 		       : snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", out);
@@ -664,7 +249,7 @@ struct method {
 	const char *name;
 	int (*run)(struct split *sp);
 	struct split best;
-	double times[MAX_RUNS]; /* every measured run, for the spread */
+	double times[BENCH_MAX_RUNS]; /* every measured run, for the spread */
 	int measured;
 };
 
@@ -694,7 +279,7 @@ settle(void)
 	struct split sp = { 0 };
 	int r = run_cp(&sp);
 
-	return empty_outdir() < 0 ? -1 : r;
+	return bench_empty_dir(outdir) < 0 ? -1 : r;
 }
 
 static int
@@ -708,25 +293,25 @@ measure(struct method *m, int keep)
 		return 0;
 	if (settle() < 0)
 		return -1;
-	t0 = now_s();
+	t0 = bench_now_s();
 	r = m->run(&sp);
 
-	sp.total = now_s() - t0;
+	sp.total = bench_now_s() - t0;
 	if (r == 0 && keep) {
 		if (!m->measured || sp.total < m->best.total)
 			m->best = sp;
 		m->times[m->measured++] = sp.total;
 	}
-	if (empty_outdir() < 0 && r == 0)
+	if (bench_empty_dir(outdir) < 0 && r == 0)
 		r = -1;
 	return r;
 }
 
-/* The warm-up round, then up to o.runs rounds within o.max_seconds. */
+/* The warm-up round, then up to o.common.runs rounds within o.common.max_seconds. */
 static int
 measure_all(int *rounds)
 {
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	size_t i;
 	int r = 0, k;
 
@@ -737,8 +322,8 @@ measure_all(int *rounds)
 	 * settle(). So VACUUM INTO ends every round, and the others take
 	 * turns at starting one: each of them follows it at most once in the
 	 * first N_METHODS - 1 rounds. */
-	for (k = 0; r == 0 && k < o.runs; k++) {
-		if (k > 0 && now_s() - t0 > o.max_seconds)
+	for (k = 0; r == 0 && k < o.common.runs; k++) {
+		if (k > 0 && bench_now_s() - t0 > o.common.max_seconds)
 			break;
 		for (i = 0; r == 0 && i + 1 < N_METHODS; i++)
 			r = measure(&methods[(i + (size_t)k + 1) % (N_METHODS - 1)], 1);
@@ -821,50 +406,23 @@ usage(void)
 	return 2;
 }
 
-/* Default certsrvd: ../certsrvd next to this program (build/bench/..). */
-static void
-default_certsrvd(void)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	snprintf(o.certsrvd, sizeof(o.certsrvd), "certsrvd");
-	if (n <= 0)
-		return;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash) {
-		*slash = '\0';
-		snprintf(o.certsrvd, sizeof(o.certsrvd), "%.*s/../certsrvd",
-			 PATH_MAX - 16, self);
-	}
-}
-
 static int
 parse_opt(const char *name, const char *val)
 {
-	long v;
+	int r = bench_opts_parse(&o.common, name, val);
 
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	if (!strcmp(name, "--data-dir"))
 		return realpath(val, o.datadir) ? 0 : -1;
 	if (!strcmp(name, "--target"))
 		return snprintf(o.target, sizeof(o.target), "%s", val) <
 				       (int)sizeof(o.target) ? 0 : -1;
-	if (!strcmp(name, "--certsrvd"))
-		return realpath(val, o.certsrvd) ? 0 : -1;
-	if (!strcmp(name, "--size-mb") && parse_long(val, 1, 1L << 22, &v) == 0)
-		o.size_mb = v;
-	else if (!strcmp(name, "--runs") && parse_long(val, 1, MAX_RUNS, &v) == 0)
-		o.runs = (int)v;
-	else if (!strcmp(name, "--only"))
+	if (!strcmp(name, "--only")) {
 		o.only = val;
-	else if (!strcmp(name, "--max-seconds") &&
-		 parse_long(val, 1, 86400, &v) == 0)
-		o.max_seconds = (double)v;
-	else
-		return -1;
-	return 0;
+		return 0;
+	}
+	return -1;
 }
 
 static int
@@ -872,18 +430,16 @@ parse_args(int argc, char **argv)
 {
 	int i;
 
-	o.size_mb = 1024;
-	o.runs = 3;
-	o.max_seconds = 600;
+	bench_opts_init(&o.common);
 	o.fill_seconds = 900;
-	default_certsrvd();
 	for (i = 1; i + 1 < argc; i += 2)
 		if (parse_opt(argv[i], argv[i + 1]) < 0)
 			return -1;
 	if (i != argc || !o.datadir[0] || !o.target[0])
 		return -1;
-	if (join(dbpath, sizeof(dbpath), o.datadir, "db/ca.db") < 0 ||
-	    join(outdir, sizeof(outdir), o.target, "out") < 0)
+	if (bench_join(dbpath, sizeof(dbpath), o.datadir, "db/ca.db") < 0 ||
+	    bench_join(outdir, sizeof(outdir), o.target, "out") < 0 ||
+	    bench_join(daemon_log, sizeof(daemon_log), o.target, "certsrvd.log") < 0)
 		return -1;
 	return fio_mkdirs(outdir, 0750) < 0 ? -1 : 0;
 }
@@ -896,14 +452,14 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv) < 0)
 		return usage();
-	catch_signals();
+	bench_catch_signals();
 	if (ensure_real_row() < 0 || fill_database() < 0)
 		return 1;
-	pid = daemon_start();
+	pid = bench_daemon_start(&certsrvd_run, NULL);
 	if (pid < 0)
 		return 1;
 	r = measure_all(&rounds);
-	daemon_stop(pid);
+	bench_daemon_stop(&certsrvd_run, pid);
 	if (r < 0)
 		return 1;
 	print_tables(rounds);

@@ -195,13 +195,13 @@ filler_bytes(struct filler *f)
 	return pages * f->page_size;
 }
 
-/* Insert copies until the database reaches `want` bytes, bounded in rows
- * and time. */
+/* Insert copies until the database reaches `want` bytes or max_rows
+ * copies are in, bounded in time. */
 static int
-fill_rows(struct filler *f, int64_t want, double max_seconds,
-	  int64_t *rows)
+fill_rows(struct filler *f, int64_t want, int64_t max_rows,
+	  double max_seconds, int64_t *rows)
 {
-	int64_t id = f->t->max_id, max_rows = want / 256 + FILL_CHECK_ROWS;
+	int64_t id = f->t->max_id;
 	double t0 = now_s();
 	int r = 0;
 
@@ -211,32 +211,46 @@ fill_rows(struct filler *f, int64_t want, double max_seconds,
 			break;
 		r = insert_copy(f, ++id);
 	}
-	if (r == 0 && filler_bytes(f) < want)
-		fprintf(stderr, "bench: fill stopped at its bound before %"
-			PRId64 " bytes\n", want);
 	return r;
 }
 
-int
-bulk_fill(sqlite3 *db, int64_t want, double max_seconds, int64_t *rows)
+/* One transaction of fill_rows. */
+static int
+fill_tx(sqlite3 *db, int64_t want, int64_t max_rows, double max_seconds,
+	int64_t *rows)
 {
 	struct filler f = { .db = db };
 	struct bulk_row t = { 0 };
 	int r = bulk_row_load(db, &t);
 
 	f.t = &t;
+	*rows = 0;
 	if (r == 0)
 		r = filler_prepare(&f);
 	if (r == 0)
 		r = db_exec(db, "BEGIN IMMEDIATE");
 	if (r == 0)
-		r = fill_rows(&f, want, max_seconds, rows);
+		r = fill_rows(&f, want, max_rows, max_seconds, rows);
 	if (r == 0)
 		r = db_exec(db, "COMMIT");
 	else
 		(void)db_exec(db, "ROLLBACK");
+	if (r == 0 && want < INT64_MAX && filler_bytes(&f) < want)
+		fprintf(stderr, "bench: fill stopped at its bound before %"
+			PRId64 " bytes\n", want);
 	filler_release(&f);
 	bulk_row_release(&t);
 	return r;
 }
 
+int
+bulk_fill(sqlite3 *db, int64_t want, double max_seconds, int64_t *rows)
+{
+	return fill_tx(db, want, want / 256 + FILL_CHECK_ROWS, max_seconds, rows);
+}
+
+int
+bulk_fill_rows(sqlite3 *db, int64_t count, double max_seconds, int64_t *rows)
+{
+	return fill_tx(db, INT64_MAX, count, max_seconds, rows);
+}

@@ -4,7 +4,8 @@
  * one SQLite transaction. Bypasses the redo log on purpose (benchmarks need
  * a large image fast); meta.applied_lsn is left alone, so recovery stays
  * consistent and the image is simply larger than what the logs describe.
- * Shared by bench/backup.c, bench/backup-impact.c and bench/restore.c.
+ * Shared by bench/backup.c, bench/backup-impact.c, bench/restore.c and
+ * tests/soak/soakfill.c.
  */
 #ifndef CERTSRV_BENCH_BULKFILL_H
 #define CERTSRV_BENCH_BULKFILL_H
@@ -34,5 +35,9 @@ void bulk_serial(int64_t id, char out[40]);
  * until the file reaches `want` bytes or max_seconds pass, in one
  * transaction; *rows receives the number of copies. */
 int bulk_fill(sqlite3 *db, int64_t want, double max_seconds, int64_t *rows);
+/* The same, for `count` copies (or until max_seconds pass); used by the soak
+ * test (tests/soak/) to build a database of a given number of certificates. */
+int bulk_fill_rows(sqlite3 *db, int64_t count, double max_seconds,
+		   int64_t *rows);
 
 #endif

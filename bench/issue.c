@@ -22,13 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
+#include "benchutil.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/proto.h"
@@ -46,54 +45,26 @@ static double *latencies;
 static _Atomic int next_index;
 static _Atomic int failures;
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-add_san(X509_REQ *req, const char *dns)
-{
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509V3_CTX ctx;
-	char san[128];
-
-	snprintf(san, sizeof(san), "DNS:%s", dns);
-	X509V3_set_ctx_nodb(&ctx);
-	sk_X509_EXTENSION_push(exts, X509V3_EXT_nconf_nid(NULL, &ctx,
-							  NID_subject_alt_name, san));
-	X509_REQ_add_extensions(req, exts);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-}
-
-static void
+/* M new CSRs, each kept decoded and in DER; -1 if one cannot be made. */
+static int
 make_csrs(int n)
 {
-	EVP_PKEY *key;
-	X509_NAME *name;
 	char cn[64];
 	int i;
 
 	csrs = calloc((size_t)n, sizeof(*csrs));
-	for (i = 0; i < n; i++) {
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		csrs[i].req = X509_REQ_new();
-		X509_REQ_set_pubkey(csrs[i].req, key);
-		name = X509_REQ_get_subject_name(csrs[i].req);
-		snprintf(cn, sizeof(cn), "bench-%d.example.com", i);
-		X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					   (unsigned char *)cn, -1, -1, 0);
-		add_san(csrs[i].req, cn);
-		X509_REQ_sign(csrs[i].req, key, EVP_sha256());
-		csrs[i].der = NULL;
-		csrs[i].len = i2d_X509_REQ(csrs[i].req, &csrs[i].der);
-		EVP_PKEY_free(key);
-	}
+	if (!csrs)
+		return -1;
 	n_csrs = n;
+	for (i = 0; i < n; i++) {
+		snprintf(cn, sizeof(cn), "bench-%d.example.com", i);
+		csrs[i].req = bench_make_req(cn);
+		csrs[i].der = NULL;
+		csrs[i].len = csrs[i].req ? i2d_X509_REQ(csrs[i].req, &csrs[i].der) : -1;
+		if (csrs[i].len <= 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void *
@@ -118,7 +89,7 @@ client_main(void *arg)
 		buf_reset(&req);
 		proto_begin(&req, PROTO_SUBMIT, 0);
 		proto_put_bytes(&req, PT_CSR, csrs[i].der, (size_t)csrs[i].len);
-		t0 = now_s();
+		t0 = bench_now_s();
 		if (client_call(c, &req, &reply, &msg) != 0) {
 			if (failures++ == 0)
 				fprintf(stderr, "issue: request failed: %s\n",
@@ -126,7 +97,7 @@ client_main(void *arg)
 			free(msg);
 			msg = NULL;
 		}
-		latencies[i] = now_s() - t0;
+		latencies[i] = bench_now_s() - t0;
 	}
 	client_close(c);
 	buf_release(&req);
@@ -134,19 +105,11 @@ client_main(void *arg)
 	return NULL;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double
 run_threads(int n, void *(*fn)(void *))
 {
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int i;
 
 	next_index = 0;
@@ -155,7 +118,7 @@ run_threads(int n, void *(*fn)(void *))
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	free(t);
-	return now_s() - t0;
+	return bench_now_s() - t0;
 }
 
 /* The OpenSSL-only limit: verify the CSR, sign a certificate. */
@@ -241,7 +204,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: issue --server DIR [--clients N] [--count M]\n");
 		return 2;
 	}
-	make_csrs(count);
+	if (make_csrs(count) < 0) {
+		fprintf(stderr, "issue: cannot make %d CSRs\n", count);
+		return 1;
+	}
 	latencies = calloc((size_t)count, sizeof(double));
 	make_template();
 	/* Pre-decoded CSRs have their public key cached by OpenSSL: warm it. */
@@ -249,7 +215,7 @@ main(int argc, char **argv)
 	verify_secs = limit_seconds(cores, 0);
 	decode_secs = limit_seconds(cores, 1);
 	secs = run_threads(clients, client_main);
-	qsort(latencies, (size_t)count, sizeof(double), cmp_double);
+	qsort(latencies, (size_t)count, sizeof(double), bench_cmp_double);
 	verify_secs = fmin(verify_secs, limit_seconds(cores, 0));
 	decode_secs = fmin(decode_secs, limit_seconds(cores, 1));
 

@@ -69,32 +69,24 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
-#include "common/buf.h"
-#include "common/client.h"
+#include "benchutil.h"
+#include "bulkfill.h"
 #include "common/errors.h"
 #include "common/fileio.h"
 #include "common/proto.h"
 #include "common/restorereg.h"
-#include "bulkfill.h"
 #include "store/commit.h"
 #include "store/db.h"
 #include "store/recover.h"
@@ -104,7 +96,6 @@
 #define MB 1e6
 #define START_TIMEOUT_S 600.0    /* certsrvd start-up (a restore included) */
 #define STOP_TIMEOUT_S 60.0
-#define MAX_RUNS 10
 #define MAX_WRITERS 16
 #define LOG_FILE_BYTES (16u * 1024u * 1024u) /* certsrv.conf's default */
 #define MAX_LOG_FILES 100000u
@@ -112,12 +103,10 @@
 struct opts {
 	char work[PATH_MAX];
 	char certsrv[PATH_MAX];
-	char certsrvd[PATH_MAX];
-	long size_mb;
+	struct bench_opts common; /* --max-seconds: bound of the record writing
+				   * and of the fill */
 	long records;
 	int writers;
-	int runs;
-	double max_seconds;   /* bound of the record writing and of the fill */
 	int measure_only;
 };
 
@@ -127,41 +116,6 @@ static char srcdir[PATH_MAX], srcdb[PATH_MAX], fulldir[PATH_MAX],
 	incrdir[PATH_MAX], target[PATH_MAX], peerdir[PATH_MAX];
 
 /* ---------------------------------------------------------------- helpers */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-join(char *out, size_t n, const char *a, const char *b)
-{
-	int k = snprintf(out, n, "%s/%s", a, b);
-
-	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
-}
-
-static int
-parse_long(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
-}
-
-static uint64_t
-file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
 
 /* Total size of the regular files of one directory (not recursive). */
 static uint64_t
@@ -175,23 +129,10 @@ dir_bytes(const char *dir)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && join(path, sizeof(path), dir, e->d_name) == 0)
-			total += file_size(path);
+		if (e->d_name[0] != '.' && bench_join(path, sizeof(path), dir, e->d_name) == 0)
+			total += bench_file_size(path);
 	closedir(d);
 	return total;
-}
-
-static int
-fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 static int
@@ -228,258 +169,40 @@ copy_small(const char *from, const char *to, mode_t mode)
 	return r;
 }
 
-/* Run a command, stdout and stderr to `log` (or /dev/null), and wait for
- * it; 0 if it exited 0. */
-static int
-run_command(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	int status = 0, fd;
-
-	if (pid == 0) {
-		fd = open(log ? log : "/dev/null",
-			  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			if (log)
-				dup2(fd, STDERR_FILENO);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "restore: %s %s failed (status %d%s%s)\n", argv[0],
-			argv[1] ? argv[1] : "", status, log ? ", see " : "",
-			log ? log : "");
-		return -1;
-	}
-	return 0;
-}
-
 /* ----------------------------------------------------------------- daemon */
 
-static volatile sig_atomic_t daemon_pid;
-
-static void
-on_signal(int sig)
+/* certsrvd on datadir, its output to log (truncated); up when it answers a
+ * status call, polled often so that its start-up time is measured closely. */
+static struct bench_daemon
+certsrvd_on(const char *datadir, const char *log)
 {
-	if (daemon_pid > 0)
-		kill((pid_t)daemon_pid, SIGTERM);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	struct bench_daemon d = {
+		.prog = "restore", .certsrvd = o.common.certsrvd, .datadir = datadir,
+		.log = log, .probe = PROTO_STATUS, .poll_us = 2 * 1000,
+		.start_timeout_s = START_TIMEOUT_S,
+		.stop_timeout_s = STOP_TIMEOUT_S,
+	};
+
+	return d;
 }
 
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
+/* ------------------------------------------------------- the bulk fill */
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* 1 if the daemon of datadir answered a status call. */
-static int
-answers_status(const char *datadir)
-{
-	struct buf req = BUF_INIT, reply = BUF_INIT;
-	struct cs_client *c = NULL;
-	int r = client_connect(datadir, &c);
-
-	if (r == 0) {
-		proto_begin(&req, PROTO_STATUS, 0);
-		r = client_call(c, &req, &reply, NULL);
-	}
-	client_close(c);
-	buf_release(&req);
-	buf_release(&reply);
-	return r == 0;
-}
-
-/* Start certsrvd on datadir, its output to log; *secs = time from the
- * fork until it answered a status call. Returns its pid or -1. */
-static pid_t
-daemon_start(const char *datadir, const char *log, double *secs)
-{
-	double t0 = now_s();
-	pid_t pid;
-	int fd, status;
-
-	pid = fork();
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execl(o.certsrvd, o.certsrvd, "--data-dir", datadir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	daemon_pid = pid;
-	while (now_s() - t0 < START_TIMEOUT_S) {
-		if (answers_status(datadir)) {
-			if (secs)
-				*secs = now_s() - t0;
-			return pid;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			daemon_pid = 0;
-			fprintf(stderr, "restore: certsrvd exited at start (see %s)\n", log);
-			return -1;
-		}
-		usleep(2 * 1000);
-	}
-	fprintf(stderr, "restore: certsrvd did not answer in %.0f s\n", START_TIMEOUT_S);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	daemon_pid = 0;
-	return -1;
-}
-
-/* Stop the daemon we started, by its pid: SIGTERM, then SIGKILL. */
-static void
-daemon_stop(pid_t pid)
-{
-	double t0 = now_s();
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (now_s() - t0 < STOP_TIMEOUT_S) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			daemon_pid = 0;
-			return;
-		}
-		usleep(20 * 1000);
-	}
-	fprintf(stderr, "restore: certsrvd %d ignored SIGTERM; killing it\n", (int)pid);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	daemon_pid = 0;
-}
-
-/* ------------------------------------------------- one real certificate */
-
+/* The name (CN and DNS SAN) of step 1a's one real certificate. */
 #define BULK_NAME "restore.bench.example"
-
-static int
-add_san(X509_REQ *req)
-{
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext;
-	X509V3_CTX ctx;
-	int ok = 0;
-
-	X509V3_set_ctx_nodb(&ctx);
-	ext = X509V3_EXT_nconf_nid(NULL, &ctx, NID_subject_alt_name,
-				   "DNS:" BULK_NAME);
-	if (exts && ext && sk_X509_EXTENSION_push(exts, ext) > 0) {
-		ext = NULL;
-		ok = X509_REQ_add_extensions(req, exts) == 1;
-	}
-	X509_EXTENSION_free(ext);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return ok;
-}
-
-/* A P-256 CSR in DER (OPENSSL_free it); length or -1. */
-static int
-make_csr(unsigned char **der)
-{
-	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_REQ *req = X509_REQ_new();
-	int len = -1;
-
-	*der = NULL;
-	if (key && req && X509_REQ_set_pubkey(req, key) == 1 &&
-	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
-				       MBSTRING_ASC,
-				       (const unsigned char *)BULK_NAME,
-				       -1, -1, 0) == 1 &&
-	    add_san(req) && X509_REQ_sign(req, key, EVP_sha256()) > 0)
-		len = i2d_X509_REQ(req, der);
-	X509_REQ_free(req);
-	EVP_PKEY_free(key);
-	return len;
-}
-
-static int
-submit_one(const char *datadir)
-{
-	struct buf req = BUF_INIT, reply = BUF_INIT;
-	struct cs_client *c = NULL;
-	unsigned char *der = NULL;
-	char *msg = NULL;
-	int len = make_csr(&der), r;
-
-	r = len > 0 ? client_connect(datadir, &c) : CS_E_INTERNAL;
-	if (r == 0) {
-		proto_begin(&req, PROTO_SUBMIT, 0);
-		proto_put_bytes(&req, PT_CSR, der, (size_t)len);
-		r = client_call(c, &req, &reply, &msg);
-	}
-	if (r != 0)
-		fprintf(stderr, "restore: submit failed: %s\n", msg ? msg : cs_strerror(r));
-	client_close(c);
-	buf_release(&req);
-	buf_release(&reply);
-	free(msg);
-	OPENSSL_free(der);
-	return r;
-}
-
-static int
-count_certs(const char *dbpath, int64_t *n)
-{
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	int r = db_open_reader(dbpath, &db);
-
-	*n = 0;
-	if (r == 0)
-		r = db_error(sqlite3_prepare_v2(db, "SELECT count(*) FROM certificates",
-						-1, &st, NULL));
-	if (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	db_close(db);
-	return r;
-}
 
 /* Step 1b (benchmark only, no redo records). */
 static int
 fill_database(void)
 {
-	int64_t want = (int64_t)o.size_mb * 1024 * 1024, rows = 0;
-	sqlite3 *db = NULL;
-	double t0 = now_s();
-	int r;
+	int64_t want = (int64_t)o.common.size_mb * 1024 * 1024, rows = 0;
+	double t0 = bench_now_s();
 
-	r = db_open_writer(srcdb, 0, &db);
-	if (r == 0)
-		r = db_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144");
-	if (r == 0)
-		r = bulk_fill(db, want, o.max_seconds, &rows);
-	if (r == 0)
-		r = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	db_close(db);
-	if (r == 0)
-		r = fsync_path(srcdb);
-	if (r < 0) {
-		fprintf(stderr, "restore: bulk fill failed: %s\n", cs_strerror(r));
-		return r;
-	}
+	if (bench_fill_db("restore", srcdb, want, o.common.max_seconds, &rows) < 0)
+		return -1;
 	printf("bulk fill (benchmark only, no redo log): %" PRId64 " certificate"
-	       " rows in %.1f s; ca.db = %.0f MB\n", rows, now_s() - t0,
-	       (double)file_size(srcdb) / MB);
+	       " rows in %.1f s; ca.db = %.0f MB\n", rows, bench_now_s() - t0,
+	       (double)bench_file_size(srcdb) / MB);
 	return 0;
 }
 
@@ -549,7 +272,7 @@ writer_main(void *arg)
 		}
 		atomic_fetch_add(&w->ops, 1);
 		commit_get_stats(w->c, &st);
-		if (st.applied_lsn - w->base_lsn >= w->want || now_s() > w->deadline)
+		if (st.applied_lsn - w->base_lsn >= w->want || bench_now_s() > w->deadline)
 			atomic_store(&w->stop, 1);
 	}
 	return NULL;
@@ -569,7 +292,7 @@ write_records(const struct bulk_row *t)
 	pthread_t th[MAX_WRITERS];
 	sqlite3 *db = NULL;
 	char err[1024] = "";
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int i, started = 0, r;
 
 	r = store_paths_init(&p, srcdir);
@@ -604,7 +327,7 @@ write_records(const struct bulk_row *t)
 	w.base_lsn = info.applied_lsn;
 	w.want = (uint64_t)o.records;
 	w.max_ops = o.records + 1;
-	w.deadline = t0 + o.max_seconds;
+	w.deadline = t0 + o.common.max_seconds;
 	for (i = 0; i < o.writers; i++) {
 		if (pthread_create(&th[i], NULL, writer_main, &w) != 0)
 			break;
@@ -626,14 +349,56 @@ write_records(const struct bulk_row *t)
 	       "..%" PRIu64 ") in %.1f s: %.0f records/s\n",
 	       atomic_load(&w.ops), started, started > 1 ? "s" : "",
 	       st.applied_lsn - w.base_lsn, w.base_lsn + 1, st.applied_lsn,
-	       now_s() - t0, (double)(st.applied_lsn - w.base_lsn) / (now_s() - t0));
+	       bench_now_s() - t0, (double)(st.applied_lsn - w.base_lsn) / (bench_now_s() - t0));
 	if (st.applied_lsn - w.base_lsn < w.want)
 		printf("note: stopped at the %.0f s bound before %" PRIu64 " records\n",
-		       o.max_seconds, w.want);
+		       o.common.max_seconds, w.want);
 	return 0;
 }
 
 /* ----------------------------------------------------------------- setup */
+
+/* Steps 1c and 1e: certsrvd on the source, `argv` (a `certsrv backup` into
+ * setdir), certsrvd stopped; prints `what`, the set's size and the time. */
+static int
+backup_set(char *const argv[], const char *setdir, const char *log,
+	   const char *what)
+{
+	struct bench_daemon d = certsrvd_on(srcdir, log);
+	char dbdir[PATH_MAX];
+	double t0;
+	pid_t pid;
+	int r;
+
+	pid = bench_daemon_start(&d, NULL);
+	if (pid < 0)
+		return -1;
+	t0 = bench_now_s();
+	r = bench_run_command("restore", argv, NULL);
+	bench_daemon_stop(&d, pid);
+	if (r < 0 || bench_join(dbdir, sizeof(dbdir), setdir, "DataBase") < 0)
+		return -1;
+	printf("%s: %.0f MB in %.1f s\n", what, (double)dir_bytes(dbdir) / MB,
+	       bench_now_s() - t0);
+	return 0;
+}
+
+/* Step 1d: the records, copies of the source's first certificate. */
+static int
+add_records(void)
+{
+	struct bulk_row t = { 0 };
+	sqlite3 *db = NULL;
+	int r = db_open_reader(srcdb, &db);
+
+	if (r == 0)
+		r = bulk_row_load(db, &t);
+	db_close(db);
+	if (r == 0)
+		r = write_records(&t);
+	bulk_row_release(&t);
+	return r;
+}
 
 /* Step 1: CA, one real certificate, fill, full backup, records, incremental. */
 static int
@@ -646,9 +411,7 @@ setup(void)
 			      "--keep-log", NULL };
 	char *incr_argv[] = { o.certsrv, "--data-dir", srcdir, "backup", incrdir,
 			      "--incremental", "--keep-log", NULL };
-	struct bulk_row t = { 0 };
-	sqlite3 *db = NULL;
-	double t0;
+	struct bench_daemon d = certsrvd_on(srcdir, log);
 	pid_t pid;
 	int r;
 
@@ -657,57 +420,28 @@ setup(void)
 			" (or --measure-only)\n", srcdir);
 		return -1;
 	}
-	if (run_command(init_argv, NULL) < 0 || join(log, sizeof(log), o.work,
-						     "certsrvd-setup.log") < 0)
+	if (bench_run_command("restore", init_argv, NULL) < 0 ||
+	    bench_join(log, sizeof(log), o.work, "certsrvd-setup.log") < 0)
 		return -1;
 	/* a. one real certificate */
-	pid = daemon_start(srcdir, log, NULL);
+	pid = bench_daemon_start(&d, NULL);
 	if (pid < 0)
 		return -1;
-	r = submit_one(srcdir);
-	daemon_stop(pid);
+	r = bench_submit_one("restore", srcdir, BULK_NAME);
+	bench_daemon_stop(&d, pid);
 	/* b. the bulk fill */
 	if (r == 0)
 		r = fill_database();
-	/* c. the full backup */
-	pid = r == 0 ? daemon_start(srcdir, log, NULL) : -1;
-	if (pid < 0)
-		return -1;
-	t0 = now_s();
-	r = run_command(full_argv, NULL);
-	daemon_stop(pid);
-	if (r < 0)
-		return -1;
-	if (join(log, sizeof(log), fulldir, "DataBase") < 0)
-		return -1;
-	printf("full backup (`certsrv backup --keep-log`): %.0f MB in %.1f s\n",
-	       (double)dir_bytes(log) / MB, now_s() - t0);
-	if (join(log, sizeof(log), o.work, "certsrvd-setup.log") < 0)
-		return -1;
-	/* d. the records */
-	r = db_open_reader(srcdb, &db);
+	/* c. the full backup; d. the records; e. the incremental */
 	if (r == 0)
-		r = bulk_row_load(db, &t);
-	db_close(db);
+		r = backup_set(full_argv, fulldir, log,
+			       "full backup (`certsrv backup --keep-log`)");
 	if (r == 0)
-		r = write_records(&t);
-	bulk_row_release(&t);
-	if (r < 0)
-		return -1;
-	/* e. the incremental */
-	pid = daemon_start(srcdir, log, NULL);
-	if (pid < 0)
-		return -1;
-	t0 = now_s();
-	r = run_command(incr_argv, NULL);
-	daemon_stop(pid);
-	if (r < 0)
-		return -1;
-	if (join(log, sizeof(log), incrdir, "DataBase") < 0)
-		return -1;
-	printf("incremental backup (`certsrv backup --incremental --keep-log`):"
-	       " %.0f MB in %.1f s\n", (double)dir_bytes(log) / MB, now_s() - t0);
-	return 0;
+		r = add_records();
+	if (r == 0)
+		r = backup_set(incr_argv, incrdir, log, "incremental backup"
+			       " (`certsrv backup --incremental --keep-log`)");
+	return r != 0 ? -1 : 0;
 }
 
 /* Count the records of a backup set's logs with the redo reader. */
@@ -724,7 +458,7 @@ count_set_records(const char *setdir, uint64_t *n, uint64_t *lo, uint64_t *hi,
 	int r;
 
 	*n = *lo = *hi = 0;
-	r = join(dir, sizeof(dir), setdir, "DataBase");
+	r = bench_join(dir, sizeof(dir), setdir, "DataBase");
 	if (r == 0)
 		r = redo_list_generations(dir, &gens, &count);
 	for (i = 0; r == 0 && i < count && i < MAX_LOG_FILES; i++) {
@@ -780,14 +514,14 @@ prepare_target(void)
 	if (r == 0)
 		r = fio_mkdirs(target, 0755);
 	for (i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		r = join(a, sizeof(a), target, dirs[i].path);
+		r = bench_join(a, sizeof(a), target, dirs[i].path);
 		if (r == 0)
 			r = fio_mkdirs(a, dirs[i].mode);
 	}
 	for (i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
-		r = join(a, sizeof(a), srcdir, files[i].path);
+		r = bench_join(a, sizeof(a), srcdir, files[i].path);
 		if (r == 0)
-			r = join(b, sizeof(b), target, files[i].path);
+			r = bench_join(b, sizeof(b), target, files[i].path);
 		if (r == 0)
 			r = copy_small(a, b, files[i].mode);
 	}
@@ -806,11 +540,11 @@ run_restore_cli(double *secs)
 	double t0;
 	int r;
 
-	if (join(log, sizeof(log), o.work, "certsrv-restore.log") < 0)
+	if (bench_join(log, sizeof(log), o.work, "certsrv-restore.log") < 0)
 		return -1;
-	t0 = now_s();
-	r = run_command(argv, log);
-	*secs = now_s() - t0;
+	t0 = bench_now_s();
+	r = bench_run_command("restore", argv, log);
+	*secs = bench_now_s() - t0;
 	return r;
 }
 
@@ -825,7 +559,7 @@ on_progress(const struct replay_source *file, size_t i, size_t n, void *arg)
 	(void)n;
 	(void)arg;
 	if (i == 0 && t_first_file == 0)
-		t_first_file = now_s();
+		t_first_file = bench_now_s();
 }
 
 static int
@@ -839,10 +573,10 @@ on_trace(unsigned type, void *ctx, void *stmt, void *x)
 		return 0;
 	if (sql[0] == 'P' && t_integrity == 0 &&
 	    !strncmp(sql, "PRAGMA integrity_check", 22))
-		t_integrity = now_s();
+		t_integrity = bench_now_s();
 	else if (sql[0] == 'I' && t_integrity != 0 && t_lineage == 0 &&
 		 !strncmp(sql, "INSERT INTO meta", 16) && strstr(sql, "'lineage'"))
-		t_lineage = now_s();
+		t_lineage = bench_now_s();
 	return 0;
 }
 
@@ -881,9 +615,9 @@ run_recovery(struct recovery *rc)
 		r = CS_E_STATE;
 	if (r == 0) {
 		sqlite3_auto_extension((void (*)(void))hook_connection);
-		t0 = now_s();
+		t0 = bench_now_s();
 		r = restore_run(&p, &st, &rc->out, on_progress, NULL, err, sizeof(err));
-		t_end = now_s();
+		t_end = bench_now_s();
 		sqlite3_cancel_auto_extension((void (*)(void))hook_connection);
 		t1 = t_first_file ? t_first_file : t0;
 		rc->total = t_end - t0;
@@ -936,7 +670,7 @@ struct results {
 	double copies_b, start_b;  /* through certsrvd */
 	uint64_t replayed_b;
 	int64_t certs_b;
-	double peer[MAX_RUNS];
+	double peer[BENCH_MAX_RUNS];
 	int peer_runs;
 	uint64_t peer_bytes;
 };
@@ -946,17 +680,19 @@ static int
 start_target(const char *logname, double *secs, int64_t *certs, uint64_t *replayed)
 {
 	char log[PATH_MAX], db[PATH_MAX];
+	struct bench_daemon d;
 	pid_t pid;
 	int r;
 
-	if (join(log, sizeof(log), o.work, logname) < 0 ||
-	    join(db, sizeof(db), target, "db/ca.db") < 0)
+	if (bench_join(log, sizeof(log), o.work, logname) < 0 ||
+	    bench_join(db, sizeof(db), target, "db/ca.db") < 0)
 		return -1;
-	pid = daemon_start(target, log, secs);
+	d = certsrvd_on(target, log);
+	pid = bench_daemon_start(&d, secs);
 	if (pid < 0)
 		return -1;
-	r = count_certs(db, certs);
-	daemon_stop(pid);
+	r = bench_count_certs(db, certs);
+	bench_daemon_stop(&d, pid);
 	if (replayed)
 		*replayed = replayed_in_log(log);
 	return r;
@@ -971,9 +707,9 @@ measure_restores(struct results *res)
 	int r;
 
 	/* Verification alone, for the split of `certsrv restore`. */
-	t0 = now_s();
-	r = run_command(verify_argv, NULL);
-	res->verify = now_s() - t0;
+	t0 = bench_now_s();
+	r = bench_run_command("restore", verify_argv, NULL);
+	res->verify = bench_now_s() - t0;
 	/* Step 2: copies, then restore_run here, then a plain start. */
 	if (r == 0)
 		r = prepare_target();
@@ -997,7 +733,7 @@ measure_restores(struct results *res)
 	return r;
 }
 
-/* Step 4: sqlite3 NEW ".restore IMAGE" + fsync, best of o.runs. */
+/* Step 4: sqlite3 NEW ".restore IMAGE" + fsync, best of o.common.runs. */
 static int
 measure_peer(struct results *res)
 {
@@ -1008,22 +744,22 @@ measure_peer(struct results *res)
 	size_t i;
 	int k, r = 0;
 
-	if (join(image, sizeof(image), fulldir, "DataBase/ca.db") < 0 ||
-	    join(out, sizeof(out), peerdir, "ca.db") < 0 || strchr(image, '\'') ||
+	if (bench_join(image, sizeof(image), fulldir, "DataBase/ca.db") < 0 ||
+	    bench_join(out, sizeof(out), peerdir, "ca.db") < 0 || strchr(image, '\'') ||
 	    snprintf(cmd, sizeof(cmd), ".restore '%s'", image) >= (int)sizeof(cmd) ||
 	    fio_mkdirs(peerdir, 0755) < 0)
 		return -1;
-	for (k = 0; r == 0 && k < o.runs; k++) {
+	for (k = 0; r == 0 && k < o.common.runs; k++) {
 		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 			if (snprintf(path, sizeof(path), "%s%s", out, extra[i]) <
 			    (int)sizeof(path))
 				(void)unlink(path);
-		t0 = now_s();
-		r = run_command(argv, NULL);
+		t0 = bench_now_s();
+		r = bench_run_command("restore", argv, NULL);
 		if (r == 0)
-			r = fsync_path(out);
-		res->peer[k] = now_s() - t0;
-		res->peer_bytes = file_size(out);
+			r = bench_fsync_path(out);
+		res->peer[k] = bench_now_s() - t0;
+		res->peer_bytes = bench_file_size(out);
 		res->peer_runs = k + 1;
 	}
 	(void)rm_tree(peerdir);
@@ -1114,53 +850,25 @@ usage(void)
 	return 2;
 }
 
-/* Default programs: ../certsrv and ../certsrvd next to this one. */
-static void
-default_programs(void)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	snprintf(o.certsrv, sizeof(o.certsrv), "certsrv");
-	snprintf(o.certsrvd, sizeof(o.certsrvd), "certsrvd");
-	if (n <= 0)
-		return;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash) {
-		*slash = '\0';
-		snprintf(o.certsrv, sizeof(o.certsrv), "%.*s/../certsrv",
-			 PATH_MAX - 16, self);
-		snprintf(o.certsrvd, sizeof(o.certsrvd), "%.*s/../certsrvd",
-			 PATH_MAX - 16, self);
-	}
-}
-
 static int
 parse_opt(const char *name, const char *val)
 {
 	long v;
+	int r = bench_opts_parse(&o.common, name, val);
 
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	if (!strcmp(name, "--certsrv"))
 		return realpath(val, o.certsrv) ? 0 : -1;
-	if (!strcmp(name, "--certsrvd"))
-		return realpath(val, o.certsrvd) ? 0 : -1;
 	if (!strcmp(name, "--work")) {
 		if (fio_mkdirs(val, 0755) < 0)
 			return -1;
 		return realpath(val, o.work) ? 0 : -1;
 	}
-	if (!strcmp(name, "--size-mb") && parse_long(val, 1, 1L << 22, &v) == 0)
-		o.size_mb = v;
-	else if (!strcmp(name, "--records") && parse_long(val, 1, 100000000, &v) == 0)
+	if (!strcmp(name, "--records") && bench_parse_long(val, 1, 100000000, &v) == 0)
 		o.records = v;
-	else if (!strcmp(name, "--writers") && parse_long(val, 1, MAX_WRITERS, &v) == 0)
+	else if (!strcmp(name, "--writers") && bench_parse_long(val, 1, MAX_WRITERS, &v) == 0)
 		o.writers = (int)v;
-	else if (!strcmp(name, "--runs") && parse_long(val, 1, MAX_RUNS, &v) == 0)
-		o.runs = (int)v;
-	else if (!strcmp(name, "--max-seconds") && parse_long(val, 1, 86400, &v) == 0)
-		o.max_seconds = (double)v;
 	else
 		return -1;
 	return 0;
@@ -1171,12 +879,11 @@ parse_args(int argc, char **argv)
 {
 	int i;
 
-	o.size_mb = 1024;
+	bench_opts_init(&o.common);
 	o.records = 100000;
 	o.writers = 1;
-	o.runs = 3;
-	o.max_seconds = 600;
-	default_programs();
+	/* Default certsrv: ../certsrv next to this program, as certsrvd. */
+	bench_sibling_program("certsrv", o.certsrv, sizeof(o.certsrv));
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--measure-only"))
 			o.measure_only = 1;
@@ -1186,12 +893,12 @@ parse_args(int argc, char **argv)
 			i++;
 	}
 	if (!o.work[0] ||
-	    join(srcdir, sizeof(srcdir), o.work, "ca") < 0 ||
-	    join(srcdb, sizeof(srcdb), srcdir, "db/ca.db") < 0 ||
-	    join(fulldir, sizeof(fulldir), o.work, "full") < 0 ||
-	    join(incrdir, sizeof(incrdir), o.work, "incr") < 0 ||
-	    join(target, sizeof(target), o.work, "restored") < 0 ||
-	    join(peerdir, sizeof(peerdir), o.work, "sqlite-restore") < 0)
+	    bench_join(srcdir, sizeof(srcdir), o.work, "ca") < 0 ||
+	    bench_join(srcdb, sizeof(srcdb), srcdir, "db/ca.db") < 0 ||
+	    bench_join(fulldir, sizeof(fulldir), o.work, "full") < 0 ||
+	    bench_join(incrdir, sizeof(incrdir), o.work, "incr") < 0 ||
+	    bench_join(target, sizeof(target), o.work, "restored") < 0 ||
+	    bench_join(peerdir, sizeof(peerdir), o.work, "sqlite-restore") < 0)
 		return -1;
 	return 0;
 }
@@ -1204,19 +911,19 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv) < 0)
 		return usage();
-	catch_signals();
+	bench_catch_signals();
 	memset(&res, 0, sizeof(res));
 	if (!o.measure_only && setup() < 0)
 		return 1;
 	if (count_set_records(incrdir, &res.incr_records, &res.incr_lo, &res.incr_hi,
 			      &res.incr_gens) < 0 ||
-	    count_certs(srcdb, &res.src_certs) < 0 ||
-	    join(dbdir, sizeof(dbdir), incrdir, "DataBase") < 0)
+	    bench_count_certs(srcdb, &res.src_certs) < 0 ||
+	    bench_join(dbdir, sizeof(dbdir), incrdir, "DataBase") < 0)
 		return 1;
 	res.logs_bytes = dir_bytes(dbdir);
-	if (join(dbdir, sizeof(dbdir), fulldir, "DataBase/ca.db") < 0)
+	if (bench_join(dbdir, sizeof(dbdir), fulldir, "DataBase/ca.db") < 0)
 		return 1;
-	res.image_bytes = file_size(dbdir);
+	res.image_bytes = bench_file_size(dbdir);
 	printf("records in the incremental backup (redo reader): %" PRIu64 "\n",
 	       res.incr_records);
 	if (measure_restores(&res) < 0 || measure_peer(&res) < 0)

@@ -361,9 +361,18 @@ static int
 sink_sync(struct sink *s)
 {
 	struct stat st;
+	size_t i;
+	int r = 0;
 
+	/* Every file was fsync'd when it ended; their names are durable only
+	 * once their directories are (before TruncateLogs deletes the only
+	 * other copy of the logs). */
+	for (i = s->n_dirs; !s->ar && r == 0 && i-- > 0;) {
+		snprintf(s->path, sizeof(s->path), "%s", s->dirs[i]);
+		r = fio_fsync_dir(s->dirs[i]);
+	}
 	if (!s->ar)
-		return 0; /* every file was fsync'd when it ended */
+		return r;
 	snprintf(s->path, sizeof(s->path), "stdout");
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
 	    fsync(STDOUT_FILENO) < 0)
@@ -436,6 +445,7 @@ struct run {
 	char datadir[PATH_MAX];
 	uint64_t size;            /* of the file being transferred */
 	int started;              /* the sink was opened: TARGET may hold files */
+	int truncating;           /* TruncateLogs was called: DataBase/ is complete */
 	unsigned n_files;
 	uint64_t bytes;
 };
@@ -667,6 +677,7 @@ step_truncate(struct run *r)
 
 	if (e < 0)
 		return sink_fail(r, e);
+	r->truncating = 1;
 	hr = CertSrvBackupTruncateLogs(r->hbc);
 	return FAILED(hr) ? api_fail(r, "CertSrvBackupTruncateLogs", hr) : EXIT_OK;
 }
@@ -855,6 +866,12 @@ run_session(struct run *r)
 	sink_close(&r->sink, rc == EXIT_OK);
 	if (rc == EXIT_OK)
 		print_summary(r);
+	else if (!r->o->to_stdout && r->truncating)
+		cli_err(r->c, "%s holds an incomplete set (no %s), but its database"
+			" and log files are complete and the server may have"
+			" truncated those logs and recorded the backup: keep it,"
+			" a restore needs it (certsrv restore accepts it without"
+			" a manifest)", r->o->target, MANIFEST_NAME);
 	else if (!r->o->to_stdout && r->started)
 		cli_err(r->c, "%s holds an incomplete set (no %s)", r->o->target,
 			MANIFEST_NAME);

@@ -10,7 +10,9 @@
  *    it ends exactly after its last record; successive logs must continue
  *    each other (generation + 1, same lineage, LSN + 1), so the manifest's
  *    gen/LSN ranges describe a chain without gaps;
- *  - the rendered text always holds the self checksum of the rest of it.
+ *  - the rendered text always holds the self checksum of the rest of it;
+ *  - manifest_parse() only reads the text it is given (never a file) and
+ *    returns a manifest only if every check of manifest.h passed.
  */
 #include "cli/manifest.h"
 
@@ -447,6 +449,141 @@ manifest_self_sha256(const json_t *root, char hex[65])
 	free(text);
 	json_decref(copy);
 	return r;
+}
+
+static int
+parse_fail(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Put the reason of a rejected manifest into why; returns CS_E_CORRUPT. */
+static int
+parse_fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return CS_E_CORRUPT;
+}
+
+/* A relative path without empty, "." or ".." components. */
+static int
+safe_relpath(const char *p)
+{
+	const char *s = p;
+	size_t n;
+
+	if (!*p || *p == '/')
+		return 0;
+	for (;;) {
+		n = strcspn(s, "/");
+		if (n == 0 || (n == 1 && s[0] == '.') ||
+		    (n == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		s += n;
+		if (!*s)
+			return 1;
+		s++;
+	}
+}
+
+/* format, version, self checksum, type, and "files" being a list. */
+static int
+parse_header(json_t *root, char *why, size_t whylen)
+{
+	const char *fmt = json_string_value(json_object_get(root, "format"));
+	const char *self = json_string_value(json_object_get(root, MANIFEST_SELF_FIELD));
+	const char *type = json_string_value(json_object_get(root, "type"));
+	json_t *ver = json_object_get(root, "version");
+	char want[65];
+	int r;
+
+	if (!fmt || strcmp(fmt, MANIFEST_FORMAT))
+		return parse_fail(why, whylen, "not a certsrv backup manifest"
+				  " (format is not \"%s\")", MANIFEST_FORMAT);
+	if (!json_is_integer(ver) || json_integer_value(ver) != MANIFEST_VERSION)
+		return parse_fail(why, whylen, "manifest version %lld is not known"
+				  " to this certsrv (it reads version %d)",
+				  json_is_integer(ver)
+				  ? (long long)json_integer_value(ver) : -1LL,
+				  MANIFEST_VERSION);
+	r = self ? manifest_self_sha256(root, want) : CS_E_CORRUPT;
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || strcmp(self, want))
+		return parse_fail(why, whylen, "its own checksum (manifest_sha256)"
+				  " does not match its content: the manifest was"
+				  " edited or damaged");
+	if (!type || (strcmp(type, "full") && strcmp(type, "incremental")))
+		return parse_fail(why, whylen, "\"type\" is neither \"full\" nor"
+				  " \"incremental\"");
+	if (!json_is_array(json_object_get(root, "files")))
+		return parse_fail(why, whylen, "\"files\" is not a list");
+	return 0;
+}
+
+/* Every entry of "files": path, size, sha256; a safe path, listed once. */
+static int
+parse_files(json_t *files, char *why, size_t whylen)
+{
+	json_t *seen = json_object(), *f, *size;
+	const char *rel;
+	size_t i;
+	int r = seen ? 0 : -ENOMEM;
+
+	json_array_foreach(files, i, f) {
+		if (r < 0)
+			break;
+		rel = json_string_value(json_object_get(f, "path"));
+		size = json_object_get(f, "size");
+		if (!rel || !json_string_value(json_object_get(f, "sha256")) ||
+		    !json_is_integer(size) || json_integer_value(size) < 0)
+			r = parse_fail(why, whylen, "an entry of \"files\" lacks its"
+				       " path, size or sha256");
+		else if (!safe_relpath(rel) || (strncmp(rel, "DataBase/", 9) &&
+						strncmp(rel, "Dynamic/", 8)))
+			r = parse_fail(why, whylen, "lists \"%s\", which is not a"
+				       " file of DataBase/ or Dynamic/", rel);
+		else if (json_object_get(seen, rel))
+			r = parse_fail(why, whylen, "lists \"%s\" twice", rel);
+		else if (json_object_set_new(seen, rel, json_true()) < 0)
+			r = -ENOMEM;
+	}
+	json_decref(seen);
+	return r;
+}
+
+int
+manifest_parse(const void *text, size_t len, json_t **out, char *why,
+	       size_t whylen)
+{
+	json_error_t jerr;
+	json_t *root;
+	int r;
+
+	*out = NULL;
+	if (why && whylen)
+		why[0] = '\0';
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return parse_fail(why, whylen, "not a JSON object (line %d: %s)",
+				  jerr.line, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return parse_fail(why, whylen, "not a JSON object");
+	}
+	r = parse_header(root, why, whylen);
+	if (r == 0)
+		r = parse_files(json_object_get(root, "files"), why, whylen);
+	if (r < 0) {
+		json_decref(root);
+		return r;
+	}
+	*out = root;
+	return 0;
 }
 
 static json_t *

@@ -16,6 +16,9 @@
  *     `gen_high`;
  *   - the CA certificate (Dynamic/ca/ca.crt) gives `subject` and `key_id`.
  *
+ * The reader side is manifest_parse(): what verify-backup and restore learn
+ * from a set's manifest.json before they look at its files.
+ *
  * Guarantees: manifest_render() succeeds only for a complete set (at least
  * one log, the CA certificate, every file ended with the size announced);
  * its text always carries a correct `manifest_sha256`. Errors are returned
@@ -71,6 +74,20 @@ const char *manifest_error(const struct manifest *m);
 const char *manifest_subject(const struct manifest *m);
 /* The generations of the logs seen so far (0, 0 if none). */
 void manifest_generations(const struct manifest *m, uint32_t *low, uint32_t *high);
+
+/* Parse the text of a manifest.json (len bytes, need not be NUL-terminated;
+ * untrusted: it comes from a backup set) and check everything it says of
+ * itself, without opening any file: a JSON object (duplicate keys
+ * rejected), "format" MANIFEST_FORMAT, "version" MANIFEST_VERSION, a
+ * MANIFEST_SELF_FIELD equal to manifest_self_sha256(), "type" "full" or
+ * "incremental", and "files" a list whose every entry is an object with a
+ * string "path" (relative, no empty, "." or ".." component, under
+ * "DataBase/" or "Dynamic/", listed once), an integer "size" >= 0 and a
+ * string "sha256". 0 and *out (the parsed object, the caller owns it:
+ * json_decref), or CS_E_CORRUPT (*out NULL) with the reason, one sentence
+ * without the file's name, in why[0..whylen) (may be NULL), or -ENOMEM. */
+int manifest_parse(const void *text, size_t len, json_t **out, char *why,
+		   size_t whylen);
 
 /* The self checksum of a parsed manifest: SHA-256 (lowercase hex into hex,
  * 65 bytes with the NUL) of the json_dumps(MANIFEST_CANON_FLAGS) text of

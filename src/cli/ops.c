@@ -483,11 +483,14 @@ static void
 print_backup(const char *label, json_t *b)
 {
 	char when[64] = "never";
+	struct tm tm;
 	time_t t;
 
 	if (json_is_object(b)) {
 		t = (time_t)json_integer_value(json_object_get(b, "ended_at"));
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		if (!gmtime_r(&t, &tm) ||
+		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+			snprintf(when, sizeof(when), "(time %lld)", (long long)t);
 		printf("%-18s %s, generations %08llX..%08llX, LSN %lld..%lld%s\n",
 		       label, when,
 		       (unsigned long long)json_integer_value(json_object_get(b, "gen_low")),

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <iconv.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -30,6 +29,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "cli/locations.h"
 #include "cli/manifest.h"
 #include "common/buf.h"
 #include "common/errors.h"
@@ -42,9 +42,6 @@
 #define COPY_CHUNK (1024u * 1024u)
 #define MANIFEST_MAX (64u * 1024u * 1024u)
 #define LOCATIONS_MAX (64u * 1024u)
-#define TAG_DB 0x44   /* CSBFT_CERTSERVER_DATABASE, 'D' */
-#define TAG_LOGDIR 0x82
-#define TAG_CKPTDIR 0x83
 
 struct vctx {
 	const struct cli *c;
@@ -226,30 +223,10 @@ sha256_file(const char *path, char out[65])
 	return r;
 }
 
-/* A relative path without empty, "." or ".." components. */
-static int
-safe_relpath(const char *p)
-{
-	const char *s = p;
-	size_t n;
-
-	if (!*p || *p == '/')
-		return 0;
-	for (;;) {
-		n = strcspn(s, "/");
-		if (n == 0 || (n == 1 && s[0] == '.') ||
-		    (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		s += n;
-		if (!*s)
-			return 1;
-		s++;
-	}
-}
-
 /* -------------------------------------------------------- (a) the manifest */
 
-/* One entry of "files": present, with its size and SHA-256. */
+/* One entry of "files" (its form checked by manifest_parse): present, with
+ * its size and SHA-256. */
 static int
 check_listed(struct vctx *v, const struct verify_set *s, json_t *f, json_t *seen)
 {
@@ -259,17 +236,8 @@ check_listed(struct vctx *v, const struct verify_set *s, json_t *f, json_t *seen
 	char path[PATH_MAX], got[65];
 	struct stat st;
 
-	spath(path, s->dir, MANIFEST_NAME);
-	if (!rel || !want || !json_is_integer(size) || json_integer_value(size) < 0)
-		return vfail(v, path, "an entry of \"files\" lacks its path, size"
-			     " or sha256");
-	if (!safe_relpath(rel) || (strncmp(rel, "DataBase/", 9) &&
-				   strncmp(rel, "Dynamic/", 8)))
-		return vfail(v, path, "lists \"%s\", which is not a file of"
-			     " DataBase/ or Dynamic/", rel);
-	if (json_object_get(seen, rel))
-		return vfail(v, path, "lists \"%s\" twice", rel);
-	json_object_set_new(seen, rel, json_true());
+	if (json_object_set_new(seen, rel, json_true()) < 0)
+		return vfail(v, s->dir, "out of memory");
 	spath(path, s->dir, rel);
 	if (lstat(path, &st) < 0)
 		return vfail(v, path, "listed in manifest.json but %s",
@@ -316,34 +284,6 @@ check_unlisted(struct vctx *v, const struct verify_set *s, const char *rel,
 	}
 	closedir(d);
 	return r;
-}
-
-static int
-check_manifest_header(struct vctx *v, const char *path, json_t *root)
-{
-	const char *fmt = json_string_value(json_object_get(root, "format"));
-	const char *self = json_string_value(json_object_get(root, MANIFEST_SELF_FIELD));
-	const char *type = json_string_value(json_object_get(root, "type"));
-	json_t *ver = json_object_get(root, "version");
-	char want[65];
-
-	if (!fmt || strcmp(fmt, MANIFEST_FORMAT))
-		return vfail(v, path, "not a certsrv backup manifest (format is not"
-			     " \"%s\")", MANIFEST_FORMAT);
-	if (!json_is_integer(ver) || json_integer_value(ver) != MANIFEST_VERSION)
-		return vfail(v, path, "manifest version %lld is not known to this"
-			     " certsrv (it reads version %d)",
-			     json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL,
-			     MANIFEST_VERSION);
-	if (!self || manifest_self_sha256(root, want) < 0 || strcmp(self, want))
-		return vfail(v, path, "its own checksum (manifest_sha256) does not"
-			     " match its content: the manifest was edited or damaged");
-	if (!type || (strcmp(type, "full") && strcmp(type, "incremental")))
-		return vfail(v, path, "\"type\" is neither \"full\" nor"
-			     " \"incremental\"");
-	if (!json_is_array(json_object_get(root, "files")))
-		return vfail(v, path, "\"files\" is not a list");
-	return 0;
 }
 
 static int
@@ -396,8 +336,7 @@ check_manifest_identity(struct vctx *v, const struct verify_set *s, int have_ima
 static int
 check_manifest(struct vctx *v, struct verify_set *s)
 {
-	char path[PATH_MAX];
-	json_error_t jerr;
+	char path[PATH_MAX], why[512];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int r;
@@ -411,14 +350,12 @@ check_manifest(struct vctx *v, struct verify_set *s)
 	r = r < 0 ? r : fio_read_all(path, MANIFEST_MAX, &data, &len);
 	if (r < 0)
 		return vfail(v, path, "cannot be read: %s", cs_strerror(r));
-	v->mf = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	r = manifest_parse(data, len, &v->mf, why, sizeof(why));
 	free(data);
-	if (!json_is_object(v->mf))
-		return vfail(v, path, "not a JSON object (line %d: %s)", jerr.line,
-			     jerr.text);
+	if (r < 0)
+		return vfail(v, path, "%s", r == CS_E_CORRUPT ? why : cs_strerror(r));
 	s->has_manifest = 1;
-	if (check_manifest_header(v, path, v->mf) < 0 ||
-	    check_manifest_identity(v, s, v->chain_started) < 0)
+	if (check_manifest_identity(v, s, v->chain_started) < 0)
 		return -1;
 	say(v, "ok", "manifest.json: %s version %d, %s set, self checksum matches",
 	    MANIFEST_FORMAT, MANIFEST_VERSION,
@@ -455,110 +392,17 @@ check_manifest_agrees(struct vctx *v, const struct verify_set *s)
 
 /* ----------------------------------------------- (b) certbkxp.dat, ca.db */
 
-/* Append one UTF-16 (host order) path to out as UTF-8, through iconv. */
+/* A file of DataBase/ must be a regular file of the set itself: a symbolic
+ * link is refused (never followed out of the set), manifest or not. */
 static int
-utf16_path(iconv_t cd, const uint8_t *p, size_t bytes, struct buf *out)
+check_regular(struct vctx *v, const char *path)
 {
-	char *in = (char *)(uintptr_t)p, *dst;
-	size_t inleft = bytes, outleft = bytes * 2 + 4;
+	struct stat st;
 
-	if (buf_reserve(out, outleft) < 0)
-		return -ENOMEM;
-	dst = (char *)out->data + out->len;
-	iconv(cd, NULL, NULL, NULL, NULL);
-	if (iconv(cd, &in, &inleft, &dst, &outleft) == (size_t)-1)
-		return -EILSEQ;
-	out->len = (size_t)(dst - (char *)out->data);
-	return 0;
-}
-
-/* A UTF-16 list to the UTF-8 form: one tag byte, the path, NUL; final NUL. */
-static int
-locations_from_utf16(const uint8_t *p, size_t n, struct buf *out, const char **why)
-{
-	iconv_t cd;
-	uint16_t u;
-	size_t i = 0, start;
-	int r = 0;
-
-	*why = "its size is odd, but it looks like UTF-16";
-	if (n % 2)
-		return CS_E_CORRUPT;
-	cd = iconv_open("UTF-8", __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			? "UTF-16BE" : "UTF-16LE");
-	if (cd == (iconv_t)-1)
-		return CS_E_INTERNAL;
-	while (r == 0 && i + 2 <= n) {
-		memcpy(&u, p + i, 2);
-		if (u == 0) {
-			buf_put_u8(out, 0);
-			i += 2;
-			break;
-		}
-		*why = "an entry's tag is not a single byte";
-		if (u > 0xFF) {
-			r = CS_E_CORRUPT;
-			break;
-		}
-		buf_put_u8(out, (uint8_t)u);
-		start = i += 2;
-		while (i + 2 <= n) {
-			memcpy(&u, p + i, 2);
-			if (u == 0)
-				break;
-			i += 2;
-		}
-		*why = "an entry is not ended by a NUL";
-		if (i + 2 > n) {
-			r = CS_E_CORRUPT;
-			break;
-		}
-		*why = "a path is not valid UTF-16";
-		r = utf16_path(cd, p + start, i - start, out) < 0 ? CS_E_CORRUPT : 0;
-		buf_put_u8(out, 0);
-		i += 2;
-	}
-	iconv_close(cd);
-	if (r == 0 && i != n) {
-		*why = "bytes follow the end of the list (double NUL)";
-		r = CS_E_CORRUPT;
-	}
-	return r == 0 && out->oom ? -ENOMEM : r;
-}
-
-/* Parse the UTF-8 form: 'D', 0x82, 0x83 entries with absolute paths. */
-static int
-locations_parse(const uint8_t *p, size_t n, struct verify_set *s, const char **why)
-{
-	int have[3] = { 0, 0, 0 };
-	size_t i = 0, len;
-	uint8_t tag;
-
-	while (i < n && p[i]) {
-		tag = p[i];
-		len = strnlen((const char *)p + i + 1, n - i - 1);
-		*why = "an entry is not ended by a NUL";
-		if (i + 1 + len >= n)
-			return CS_E_CORRUPT;
-		*why = "a path is not absolute";
-		if (p[i + 1] != '/')
-			return CS_E_CORRUPT;
-		*why = "an entry's tag is not 'D' (0x44), 0x82 or 0x83";
-		if (tag != TAG_DB && tag != TAG_LOGDIR && tag != TAG_CKPTDIR)
-			return CS_E_CORRUPT;
-		have[tag == TAG_DB ? 0 : tag == TAG_LOGDIR ? 1 : 2]++;
-		if (tag == TAG_DB && !s->saved_db)
-			s->saved_db = strndup((const char *)p + i + 1, len);
-		i += len + 2;
-	}
-	*why = "the list is not ended by a double NUL";
-	if (i + 1 != n)
-		return CS_E_CORRUPT;
-	*why = "it needs exactly one 'D' (database), one 0x82 (log directory)"
-	       " and one 0x83 (checkpoint directory) entry";
-	if (have[0] != 1 || have[1] != 1 || have[2] != 1)
-		return CS_E_CORRUPT;
-	return s->saved_db ? 0 : -ENOMEM;
+	if (lstat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;   /* missing: the caller says what was expected */
+	return vfail(v, path, "not a regular file (a backup set holds no"
+		     " symbolic links)");
 }
 
 static int
@@ -566,31 +410,26 @@ check_locations(struct vctx *v, struct verify_set *s)
 {
 	char path[PATH_MAX];
 	const char *why = "";
-	struct buf b;
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int r;
 
-	buf_init(&b);
 	spath(path, s->dir, "DataBase/certbkxp.dat");
+	if (check_regular(v, path) < 0)
+		return -1;
 	r = fio_read_all(path, LOCATIONS_MAX, &data, &len);
 	if (r == -ENOENT)
 		return vfail(v, path, "missing: a full set needs the restore map"
 			     " saved at backup time (CertSrvRestoreGetDatabaseLocations)");
 	if (r < 0)
 		return vfail(v, path, "cannot be read: %s", cs_strerror(r));
-	s->locations_utf16 = len >= 2 && (data[0] == 0 || data[1] == 0);
-	if (s->locations_utf16)
-		r = locations_from_utf16(data, len, &b, &why);
-	else
-		r = buf_append(&b, data, len);
-	if (r == 0)
-		r = locations_parse(b.data, b.len, s, &why);
+	r = locations_parse(data, len, &s->saved_db, &s->locations_utf16, &why);
 	free(data);
-	buf_release(&b);
-	if (r < 0)
+	if (r == CS_E_CORRUPT)
 		return vfail(v, path, "not a locations list (%s): %s",
 			     s->locations_utf16 ? "UTF-16" : "UTF-8", why);
+	if (r < 0)
+		return vfail(v, path, "cannot be read: %s", cs_strerror(r));
 	say(v, "ok", "DataBase/certbkxp.dat: locations list (%s), database was %s",
 	    s->locations_utf16 ? "UTF-16" : "UTF-8", s->saved_db);
 	return 0;
@@ -635,6 +474,8 @@ check_image(struct vctx *v, const struct verify_set *s)
 	int r;
 
 	spath(path, s->dir, "DataBase/ca.db");
+	if (check_regular(v, path) < 0)
+		return -1;
 	if (fio_exists(path) != 1)
 		return vfail(v, path, "missing: a full set holds the database image");
 	file_uri(path, uri, sizeof(uri));
@@ -827,6 +668,8 @@ check_logs(struct vctx *v, struct verify_set *s)
 	for (i = 0; r == 0 && i < n; i++) {
 		if (redo_path(dir, gens[i], path, sizeof(path)) < 0)
 			r = vfail(v, dir, "path too long");
+		else if (check_regular(v, path) < 0)
+			r = -1;
 		else
 			r = check_log(v, s, path, gens[i], i == 0);
 	}
@@ -915,6 +758,7 @@ name_set_files(const struct vctx *v, const char *tmp, char *msg, size_t n)
 			k += (size_t)snprintf(out + k, sizeof(out) - k,
 					      "%s/DataBase/ca.db", v->res->sets[0].dir);
 			p += 9;
+		/* NOLINTNEXTLINE(cert-err34-c): 8 hex digits fit an unsigned */
 		} else if (sscanf(p, "/restore/logs/ca%8X.log", &gen) == 1) {
 			for (i = v->res->n; i-- > 1 && v->res->sets[i].gen_low > gen;)
 				;

@@ -223,6 +223,22 @@ static int client_decode_error(const struct buf *reply, char **errmsg)
 	return code;
 }
 
+/* After a send failed with send_err: a server that refused the connection
+ * (a connection cap) wrote an error reply with request id 0 and closed; the
+ * reply is still queued here. Its code if so, else send_err. */
+static int client_refusal(struct cs_client *c, struct buf *reply,
+			  char **errmsg, int send_err)
+{
+	struct proto_hdr h;
+
+	if (send_err != -EPIPE && send_err != -ECONNRESET)
+		return send_err;
+	if (proto_recv(c->fd, &h, reply) == 0 && h.req_id == 0 &&
+	    h.type == PROTO_REPLY_ERR)
+		return client_decode_error(reply, errmsg);
+	return send_err;
+}
+
 int client_call(struct cs_client *c, struct buf *req, struct buf *reply,
 		char **errmsg)
 {
@@ -247,13 +263,18 @@ int client_call(struct cs_client *c, struct buf *req, struct buf *reply,
 		return r;
 
 	r = proto_send(c->fd, req);
-	if (r < 0)
+	if (r < 0) {
+		r = client_refusal(c, reply, errmsg, r);
 		goto broken;
+	}
 	r = proto_recv(c->fd, &h, reply);
 	if (r < 0)
 		goto broken;
 	if (h.req_id != id) {
-		r = CS_E_PROTO;
+		/* Id 0: the server's word on the connection itself (a cap, a
+		 * timeout, a bad frame) before it closed it. */
+		r = h.req_id == 0 && h.type == PROTO_REPLY_ERR
+		    ? client_decode_error(reply, errmsg) : CS_E_PROTO;
 		goto broken;
 	}
 	if (h.type == PROTO_REPLY_OK)

@@ -159,7 +159,6 @@ static int place_file(const char *path, const void *data, size_t len,
 fail:
 	if (fd >= 0)
 		close(fd);
-	fd = -1;
 	unlink(tmp);
 out:
 	free(tmp);

@@ -5,6 +5,7 @@
  */
 #include "common/restorereg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -92,11 +93,37 @@ number(const char *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* 32 hex digits into 16 bytes: 0, or -1. */
+static int
+hex16(const char *v, uint8_t out[16])
+{
+	unsigned int byte;
+	size_t i;
+
+	if (strlen(v) != 32)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		if (!isxdigit((unsigned char)v[2 * i]) ||
+		    !isxdigit((unsigned char)v[2 * i + 1]) ||
+		    /* NOLINTNEXTLINE(cert-err34-c): two checked hex digits fit */
+		    sscanf(v + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		out[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
 static int
 restore_key(struct parse *ps, const char *k, const char *v)
 {
 	uint64_t n;
 
+	if (!strcmp(k, "image_lineage")) {
+		if (hex16(v, ps->st->image_lineage) < 0)
+			return bad(ps, "restore", k, "not 32 hex digits");
+		ps->st->started = 1;
+		return 1;
+	}
 	if (number(v, UINT64_MAX, &n) < 0)
 		return bad(ps, "restore", k, "not a number");
 	if (!strcmp(k, "format")) {
@@ -134,8 +161,13 @@ registration_key(struct parse *ps, const char *section, size_t idx,
 		str = &r->map_from;
 	else if (!strcmp(k, "map_to"))
 		str = &r->map_to;
-	if (str)
-		return restorereg_set(str, v) == 0 ? 1 : bad(ps, section, k, "out of memory");
+	if (str && restorereg_set(str, v) == 0)
+		return 1;
+	if (str) {
+		bad(ps, section, k, "out of memory");
+		ps->code = -ENOMEM; /* not damage: the caller may retry */
+		return 0;
+	}
 	if (number(v, UINT32_MAX, &n) < 0)
 		return bad(ps, section, k, "not a number");
 	if (!strcmp(k, "gen_low"))
@@ -186,8 +218,14 @@ restorereg_load(const char *datadir, struct restore_state *st, char *err,
 	r = fio_exists(path);
 	if (r == 0)
 		r = -ENOENT;
-	else if (r > 0)
+	else if (r > 0) {
+		/* inih: -1 the file could not be opened, -2 out of memory. */
 		r = ini_parse(path, on_entry, &ps);
+		if (r == -1)
+			r = errno == ENOMEM ? -ENOMEM : -EIO;
+		else if (r == -2)
+			r = -ENOMEM;
+	}
 	if (r == -1)
 		r = -EIO;
 	else if (ps.code)
@@ -238,6 +276,12 @@ restorereg_save(const char *datadir, const struct restore_state *st)
 		       "until_lsn = %llu\n", RESTOREREG_FORMAT, st->ended,
 		   st->roll_forward, (long long)st->until_time,
 		   (unsigned long long)st->until_lsn);
+	if (st->started) {
+		buf_printf(&b, "image_lineage = ");
+		for (i = 0; i < sizeof(st->image_lineage); i++)
+			buf_printf(&b, "%02x", st->image_lineage[i]);
+		buf_printf(&b, "\n");
+	}
 	for (i = 0; rc == 0 && i < st->n; i++) {
 		r = &st->regs[i];
 		if (!writable(r->checkpoint) || !writable(r->log_path) ||

@@ -14,6 +14,13 @@
  *   roll_forward = 1|0       replay the live logs that continue the chain
  *   until_time = SECONDS     stop after the last record at or before it (0: none)
  *   until_lsn = N            stop after this LSN, inclusive (0: none)
+ *   image_lineage = HEX      written by certsrvd when it first opens the
+ *                            placed image (32 hex digits): the restore has
+ *                            started, so the -wal next to the image is the
+ *                            restore's own (never removed again), and the
+ *                            logs must carry this lineage even after the
+ *                            restore forked a new one. A new full
+ *                            registration drops it.
  *   [registration N]         N = 1, 2, ... in the order of registration
  *   checkpoint = PATH        pwszCheckPointFilePath (may be empty)
  *   log_path = PATH          pwszLogPath (may be empty)
@@ -56,6 +63,8 @@ struct restore_state {
 	int roll_forward;
 	int64_t until_time;
 	uint64_t until_lsn;
+	int started;            /* image_lineage is set */
+	uint8_t image_lineage[16];
 };
 
 /* "DATADIR/restore/restore.env", malloc'd (caller frees). */

@@ -11,11 +11,15 @@
  *    every listed file is closed and immutable, I5) and only after the whole
  *    chain was checked record by record: a damaged log fails the backup
  *    instead of producing a set that cannot restore.
- *  - Only listed paths can be opened; the key is never listed.
+ *  - Only listed paths can be opened; the key is never listed. A log is
+ *    opened without following a symbolic link and must still be the very
+ *    file that was listed and checked (same device and inode).
  *  - Logs are truncated only when every listed file was read to its end,
  *    and only generations this backup covered and the checkpoint passed (I7).
  *  - Only a session that read everything it listed is recorded in the
- *    backup history; an aborted one leaves no trace.
+ *    backup history; an aborted one leaves no trace. A session that
+ *    truncates is recorded before any generation is deleted, so a crash
+ *    before End never leaves deleted generations no recorded backup covers.
  */
 #include "daemon/backup.h"
 
@@ -45,6 +49,8 @@ struct listed {
 	char *path;
 	int is_db;
 	off_t size;
+	dev_t dev;       /* a log: the file checked when it was listed */
+	ino_t ino;
 	int done;        /* read to its end */
 };
 
@@ -60,6 +66,7 @@ struct backup_session {
 	int db_listed;
 	int logs_listed;
 	int truncated;
+	int recorded;                      /* in the backup history */
 	int paused;                        /* checkpoints wait for this session */
 	int broken;                        /* a check failed: cannot complete */
 	int open_idx;                      /* -1: no file open */
@@ -202,7 +209,7 @@ prepare_logs_only(struct req *x, struct backup_session *bs)
 				" completed yet; take a full backup first");
 	if (r == 0)
 		r = db_last_backup(db, 0, &last);
-	if (r < 0)
+	if (r != 0)
 		return r;
 	bs->gen_low = last.gen_high + 1;
 	bs->lsn_low = last.lsn_high + 1;
@@ -270,7 +277,8 @@ backup_prepare(struct req *x)
 	    (flags != CSBACKUP_TYPE_FULL && flags != CSBACKUP_TYPE_LOGS_ONLY))
 		return req_fail(x, CS_E_INVALID, "the backup type must be"
 				" CSBACKUP_TYPE_FULL or CSBACKUP_TYPE_LOGS_ONLY");
-	if (proto_get_u32(&x->r, PT_GRBIT, &grbit) == 0 && grbit != 0)
+	r = proto_get_u32(&x->r, PT_GRBIT, &grbit);
+	if ((r < 0 && r != -ENOENT) || (r == 0 && grbit != 0))
 		return req_fail(x, CS_E_INVALID, "grbitJet must be 0");
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
@@ -336,6 +344,30 @@ find_listed(struct backup_session *bs, const char *path)
 	return -1;
 }
 
+/* Open a listed log into bs->open_fd: never through a symbolic link, and
+ * only if it is still the file that was checked when it was listed. */
+static int
+open_listed_log(struct req *x, struct backup_session *bs,
+		const struct listed *f)
+{
+	struct stat st;
+
+	bs->open_fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (bs->open_fd < 0 && errno == ELOOP)
+		return req_fail(x, CS_E_CORRUPT, "%s was replaced by a symbolic"
+				" link after it was listed", f->path);
+	if (bs->open_fd < 0)
+		return req_fail(x, -errno, "%s: %s", f->path, strerror(errno));
+	if (fstat(bs->open_fd, &st) == 0 && st.st_dev == f->dev &&
+	    st.st_ino == f->ino)
+		return 0;
+	close(bs->open_fd);
+	bs->open_fd = -1;
+	bs->broken = 1;
+	return req_fail(x, CS_E_CORRUPT, "%s is not the file that was listed;"
+			" this backup is not usable", f->path);
+}
+
 int
 backup_open(struct req *x)
 {
@@ -365,11 +397,8 @@ backup_open(struct req *x)
 		goto out;
 	}
 	r = check_aborted(x, bs);
-	if (r == 0 && !f->is_db) {
-		bs->open_fd = open(f->path, O_RDONLY | O_CLOEXEC);
-		if (bs->open_fd < 0)
-			r = req_fail(x, -errno, "%s: %s", f->path, strerror(errno));
-	}
+	if (r == 0 && !f->is_db)
+		r = open_listed_log(x, bs, f);
 	if (r < 0)
 		goto out;
 	bs->open_idx = idx;
@@ -545,15 +574,21 @@ list_generations(struct req *x, struct backup_session *bs, uint32_t high,
 
 	for (g = bs->gen_low; r == 0 && g <= high; g++) {
 		r = redo_path(x->d->paths.logdir, g, path, sizeof(path));
-		if (r == 0 && stat(path, &st) < 0)
+		if (r == 0 && lstat(path, &st) < 0)
 			r = req_fail(x, CS_E_GAP, "log generation %08X is missing",
 				     g);
+		if (r == 0 && !S_ISREG(st.st_mode))
+			r = req_fail(x, CS_E_CORRUPT, "%s is not a regular file",
+				     path);
 		if (r == 0)
 			r = check_generation(x, path, g, &expect, first_needed);
 		if (r == 0)
 			r = add_listed(bs, path, 0, st.st_size);
-		if (r == 0)
+		if (r == 0) {
+			bs->files[bs->n_files - 1].dev = st.st_dev;
+			bs->files[bs->n_files - 1].ino = st.st_ino;
 			list_add(list, TAG_LOG, path);
+		}
 	}
 	return r;
 }
@@ -577,7 +612,7 @@ backup_logs(struct req *x)
 	r = check_aborted(x, bs);
 	if (r == 0)
 		r = commit_roll_log(x->d->commit, &closed);
-	if (r < 0)
+	if (r != 0)
 		return r;
 	/* No database file can be opened from now on: ca.db may change again. */
 	if (bs->paused) {
@@ -594,6 +629,42 @@ backup_logs(struct req *x)
 		return r;
 	}
 	return reply_list(x, &list);
+}
+
+/* ------------------------------------------------------------ history */
+
+struct history_op {
+	struct db_backup b;
+};
+
+static int
+op_record_backup(sqlite3 *db, void *arg)
+{
+	return db_insert_backup(db, &((struct history_op *)arg)->b);
+}
+
+/* Add the session to the backup history, once. */
+static int
+record_history(struct req *x, struct backup_session *bs, int truncated)
+{
+	struct history_op op;
+	int r;
+
+	if (bs->recorded)
+		return 0;
+	memset(&op, 0, sizeof(op));
+	op.b.type = bs->type;
+	op.b.started_at = bs->started;
+	op.b.ended_at = time(NULL);
+	op.b.lsn_low = bs->lsn_low;
+	op.b.lsn_high = bs->lsn_high;
+	op.b.gen_low = bs->gen_low;
+	op.b.gen_high = bs->gen_high;
+	op.b.truncated = truncated;
+	r = commit_run(x->d->commit, op_record_backup, &op);
+	if (r == 0)
+		bs->recorded = 1;
+	return r;
 }
 
 /* ------------------------------------------------------------ truncate */
@@ -625,7 +696,15 @@ backup_truncate(struct req *x)
 				" every listed file was read to its end and closed");
 	if (bs->truncated)
 		return req_fail(x, CS_E_SEQUENCE, "the logs were already truncated");
-	r = commit_truncate_logs(x->d->commit, bs->gen_high, &deleted);
+	r = check_aborted(x, bs);
+	if (r < 0)
+		return r;
+	/* Recorded before anything is deleted: a crash between the deletion
+	 * and End must not leave deleted generations that no recorded backup
+	 * covers (the next incremental continues right after this one). */
+	r = record_history(x, bs, 1);
+	if (r == 0)
+		r = commit_truncate_logs(x->d->commit, bs->gen_high, &deleted);
 	if (r < 0)
 		return r;
 	bs->truncated = 1;
@@ -668,7 +747,8 @@ list_certenroll(const char *datadir, struct buf *list)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)  /* names is NULL when n is 0: not a valid qsort argument */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (r == 0)
 			list_add(list, 0, names[i]);
@@ -725,39 +805,18 @@ backup_restore_locations(struct req *x)
 
 /* ----------------------------------------------------------------- end */
 
-struct history_op {
-	struct db_backup b;
-};
-
-static int
-op_record_backup(sqlite3 *db, void *arg)
-{
-	return db_insert_backup(db, &((struct history_op *)arg)->b);
-}
-
 int
 backup_end(struct req *x)
 {
 	struct backup_session *bs;
-	struct history_op op;
 	int r = 0;
 
 	bs = session_of(x, &r);
 	if (!bs)
 		return r;
 	close_open_file(bs);
-	if (everything_read(bs) && !check_aborted(x, bs)) {
-		memset(&op, 0, sizeof(op));
-		op.b.type = bs->type;
-		op.b.started_at = bs->started;
-		op.b.ended_at = time(NULL);
-		op.b.lsn_low = bs->lsn_low;
-		op.b.lsn_high = bs->lsn_high;
-		op.b.gen_low = bs->gen_low;
-		op.b.gen_high = bs->gen_high;
-		op.b.truncated = bs->truncated;
-		r = commit_run(x->d->commit, op_record_backup, &op);
-	}
+	if (everything_read(bs) && !bs->recorded && !check_aborted(x, bs))
+		r = record_history(x, bs, bs->truncated);
 	x->err[0] = '\0';
 	backup_session_abort(x->c);
 	return r < 0 ? r : req_reply_ok(x);

@@ -206,6 +206,39 @@ access_key(struct parse *ps, int line, const char *k, const char *v)
 	return parse_fail(ps, line, "access", k, "unknown key");
 }
 
+/* [limits]: connection caps and receive timeouts (server.c). */
+static int
+limits_key(struct parse *ps, int line, const char *k, const char *v)
+{
+	struct config *c = ps->c;
+	long n, max = 3600;
+	char why[64];
+	int *dst;
+
+	if (!strcmp(k, "max_connections")) {
+		dst = &c->max_connections;
+		max = CONFIG_MAX_CONNECTIONS;
+	} else if (!strcmp(k, "max_connections_per_uid")) {
+		dst = &c->max_connections_per_uid;
+		max = CONFIG_MAX_CONNECTIONS;
+	} else if (!strcmp(k, "idle_timeout_sec")) {
+		dst = &c->idle_timeout_sec;
+		max = 86400;
+	} else if (!strcmp(k, "first_message_timeout_sec")) {
+		dst = &c->first_message_timeout_sec;
+	} else if (!strcmp(k, "message_timeout_sec")) {
+		dst = &c->message_timeout_sec;
+	} else {
+		return parse_fail(ps, line, "limits", k, "unknown key");
+	}
+	if (parse_long(v, 1, max, &n) < 0) {
+		snprintf(why, sizeof(why), "must be 1..%ld", max);
+		return parse_fail(ps, line, "limits", k, why);
+	}
+	*dst = (int)n;
+	return 1;
+}
+
 static struct config_profile *
 profile_slot(struct config *c, const char *name)
 {
@@ -280,6 +313,8 @@ on_entry(void *user, const char *section, const char *k, const char *v)
 		return store_key(ps, line, k, v);
 	if (!strcmp(section, "access"))
 		return access_key(ps, line, k, v);
+	if (!strcmp(section, "limits"))
+		return limits_key(ps, line, k, v);
 	if (!strncmp(section, "profile ", 8))
 		return profile_key(ps, line, section, section + 8, k, v);
 	return parse_fail(ps, line, section, k, "unknown section");
@@ -334,6 +369,11 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	c->log_file_bytes = 16u * 1024u * 1024u;
 	c->checkpoint_interval_ms = 60000;
 	c->backup_max_wal_mb = 1024;
+	c->max_connections = 256;
+	c->max_connections_per_uid = 64;
+	c->idle_timeout_sec = 300;
+	c->first_message_timeout_sec = 10;
+	c->message_timeout_sec = 30;
 	r = add_builtins(c);
 	if (r < 0)
 		goto fail;
@@ -349,6 +389,9 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		r = CS_E_CONFIG;
 	} else {
 		r = check_profiles(c, err, errlen);
+		/* The per-uid cap is at most the total. */
+		if (c->max_connections_per_uid > c->max_connections)
+			c->max_connections_per_uid = c->max_connections;
 	}
 	if (r < 0)
 		goto fail;

@@ -33,6 +33,9 @@ struct config_profile {
 	struct gid_list groups; /* enroll_groups resolved; empty = any enroller */
 };
 
+/* Upper bound of [limits] max_connections (the daemon's slot array). */
+#define CONFIG_MAX_CONNECTIONS 1024
+
 struct config {
 	int crl_period_hours;
 	char *crl_url;                 /* NULL if unset */
@@ -44,6 +47,12 @@ struct config {
 	int has_socket_group;
 	gid_t socket_group;
 	struct gid_list roles[ROLE_COUNT]; /* indexed by bit position */
+	/* [limits]: connections (server.c) */
+	int max_connections;           /* total, 1..CONFIG_MAX_CONNECTIONS */
+	int max_connections_per_uid;   /* per peer uid, 1..max_connections */
+	int idle_timeout_sec;          /* wait for the next message */
+	int first_message_timeout_sec; /* accept -> first message complete */
+	int message_timeout_sec;       /* first byte -> message complete */
 	struct config_profile *profiles;
 	size_t n_profiles;
 };

@@ -173,8 +173,26 @@ static void
 log_failure(int error, void *arg)
 {
 	(void)arg;
-	logmsg("the redo log writer failed (%s); every change is refused until"
-	       " certsrvd is restarted and recovery runs", cs_strerror(error));
+	if (error == CS_E_FAILED_STATE || error == CS_E_INTERNAL)
+		logmsg("the redo log writer failed (%s); every change is refused"
+		       " until certsrvd is restarted and recovery runs",
+		       cs_strerror(error));
+	else
+		logmsg("the database write failed (%s): ca.db and its WAL may not"
+		       " hold what the redo log holds; every change is refused until"
+		       " certsrvd is restarted and recovery replays the log",
+		       cs_strerror(error));
+}
+
+static void
+log_checkpoint(int error, void *arg)
+{
+	(void)arg;
+	if (error < 0)
+		logmsg("checkpoint failed (%s); every acknowledged change is"
+		       " still in the redo log", cs_strerror(error));
+	else
+		logmsg("checkpoints work again");
 }
 
 /* One line per replayed generation, for an operator watching a terminal. */
@@ -269,6 +287,7 @@ open_store(struct daemon *d)
 	cc.checkpoint_wal_bytes = 64u << 20;
 	cc.circular = d->cfg->circular_logging;
 	cc.on_failure = log_failure;
+	cc.on_checkpoint = log_checkpoint;
 	/* The backup reads ca.db through this descriptor, opened once and kept
 	 * until exit: closing any descriptor of the file would drop SQLite's
 	 * POSIX locks on it (I4). */

@@ -1,9 +1,16 @@
 /*
  * server.h — the daemon's shared state, its listener and connection threads.
  *
- * One thread per connection (capped at SERVER_MAX_CONNS; extra connections get
- * an error reply and are closed). Each connection reads one message at a
- * time, checks the peer's roles, runs the handler and writes the reply.
+ * One thread per connection. Connections are capped in total
+ * (cfg->max_connections) and per peer uid (cfg->max_connections_per_uid);
+ * one over a cap gets a CS_E_BUSY error reply naming the cap and is closed,
+ * so one peer flooding the socket cannot take every slot. Each connection
+ * reads one message at a time, checks the peer's roles, runs the handler and
+ * writes the reply. Receiving is bounded in time: the first message must be
+ * complete within first_message_timeout_sec of the accept, any later one
+ * within message_timeout_sec of its first byte (a peer trickling bytes is cut
+ * off, whatever its rate), and the wait between messages is
+ * idle_timeout_sec; a peer cut off mid-message gets a -ETIMEDOUT error reply.
  * Writes go through the commit thread; reads use the connection's own
  * read-only SQLite connection. A stop (signal or PROTO_SHUTDOWN) closes the
  * listener, lets requests in flight finish and reply, then returns.
@@ -13,6 +20,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "ca/ca.h"
 #include "daemon/authz.h"
@@ -20,8 +29,9 @@
 #include "store/commit.h"
 #include "store/recover.h"
 
-#define SERVER_MAX_CONNS 256
-#define SERVER_IDLE_TIMEOUT_SEC 300
+/* Slots in struct daemon; cfg->max_connections (at most this) are used. */
+#define SERVER_MAX_CONNS CONFIG_MAX_CONNECTIONS
+/* Send timeout of a reply (per send call). */
 #define SERVER_IO_TIMEOUT_SEC 30
 
 struct backup_session;
@@ -49,6 +59,7 @@ struct daemon {
 	pthread_mutex_t conns_lock;
 	pthread_cond_t conns_idle;
 	int conn_fds[SERVER_MAX_CONNS]; /* -1 = free slot */
+	uid_t conn_uids[SERVER_MAX_CONNS]; /* peer uid of each used slot */
 	int n_conns;
 };
 
@@ -57,6 +68,8 @@ struct conn {
 	struct daemon *d;
 	int fd;
 	int slot;
+	int64_t accepted_ms;      /* CLOCK_MONOTONIC ms of the accept */
+	int served;               /* messages received so far */
 	struct peer peer;
 	sqlite3 *reader;          /* opened on first use */
 	struct backup_session *backup; /* this connection's backup session */

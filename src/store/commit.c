@@ -57,6 +57,7 @@ struct commit {
 	uint64_t last_checkpoint_ms;
 	int backup_paused;        /* checkpoints paused for a backup */
 	int backup_aborted;       /* ... and the WAL outgrew the pause's limit */
+	int checkpoint_failing;   /* the last checkpoint failed (reported) */
 	uint64_t backup_wal_limit;
 	uint64_t batches;
 	uint64_t operations;
@@ -80,12 +81,11 @@ now_us_wall(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int
-commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
-		      const uint8_t lineage[REDO_LINEAGE_LEN], uint64_t lsn,
-		      uint32_t generation)
+/* wal_checkpoint(TRUNCATE): 0, CS_E_BUSY (readers in the way), or the
+ * error of writing or syncing ca.db or its WAL. */
+static int
+checkpoint_wal(sqlite3 *db)
 {
-	struct ckpt c;
 	int rc, nlog = 0, nckpt = 0;
 
 	/* Wait only briefly for readers: a busy checkpoint is retried later,
@@ -96,8 +96,16 @@ commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	if (rc == SQLITE_BUSY)
 		return CS_E_BUSY;
-	if (rc != SQLITE_OK)
-		return db_error(rc);
+	return rc == SQLITE_OK ? 0 : db_error(rc);
+}
+
+static int
+write_checkpoint_file(const char *ckpt_path,
+		      const uint8_t lineage[REDO_LINEAGE_LEN], uint64_t lsn,
+		      uint32_t generation)
+{
+	struct ckpt c;
+
 	memset(&c, 0, sizeof(c));
 	c.lsn = lsn;
 	c.generation = generation;
@@ -105,6 +113,18 @@ commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
 	c.time_us = now_us_wall();
 	return ckpt_write(ckpt_path, &c);
 }
+
+int
+commit_checkpoint_now(sqlite3 *db, const char *ckpt_path,
+		      const uint8_t lineage[REDO_LINEAGE_LEN], uint64_t lsn,
+		      uint32_t generation)
+{
+	int r = checkpoint_wal(db);
+
+	return r < 0 ? r : write_checkpoint_file(ckpt_path, lineage, lsn, generation);
+}
+
+static void set_failed(struct commit *c, int r);
 
 /* Delete every generation up to `upto` and below the current one whose
  * records are all at or below the checkpoint (I7). Callers decide the other
@@ -129,7 +149,7 @@ delete_checkpointed_generations(struct commit *c, uint32_t upto, uint32_t *count
 			rv = redo_reader_open(path, &r, &h);
 		redo_reader_close(r);
 		r = NULL;
-		if (rv < 0 || h.first_lsn - 1 > c->checkpoint_lsn)
+		if (rv != 0 || h.first_lsn - 1 > c->checkpoint_lsn)
 			break;
 		rv = redo_path(c->logdir, gens[i], path, sizeof(path));
 		if (rv == 0 && unlink(path) < 0)
@@ -145,23 +165,43 @@ delete_checkpointed_generations(struct commit *c, uint32_t upto, uint32_t *count
 	return rv;
 }
 
+/* Report the first failed checkpoint of an episode and the success that
+ * ends it (on_checkpoint). */
+static int
+note_checkpoint(struct commit *c, int r)
+{
+	if (r == CS_E_BUSY || (r < 0) == c->checkpoint_failing)
+		return r;
+	c->checkpoint_failing = r < 0;
+	if (c->cfg.on_checkpoint)
+		c->cfg.on_checkpoint(r < 0 ? r : 0, c->cfg.on_failure_arg);
+	return r;
+}
+
 /* A checkpoint on the commit thread. */
 static int
 run_checkpoint(struct commit *c)
 {
 	int r;
 
-	r = commit_checkpoint_now(c->db, c->ckpt_path, c->cfg.lineage,
-				  c->applied_lsn, redo_writer_generation(c->w));
+	r = checkpoint_wal(c->db);
+	/* Writing or syncing ca.db (or the WAL) failed: the kernel may have
+	 * dropped the pages, so never retry (I6); recovery at restart redoes
+	 * the checkpoint from the WAL and the redo log. */
+	if (r < 0 && r != CS_E_BUSY)
+		set_failed(c, r);
+	if (r == 0)
+		r = write_checkpoint_file(c->ckpt_path, c->cfg.lineage,
+					  c->applied_lsn, redo_writer_generation(c->w));
 	if (r < 0)
-		return r;
+		return note_checkpoint(c, r);
 	pthread_mutex_lock(&c->lock);
 	c->checkpoint_lsn = c->applied_lsn;
 	pthread_mutex_unlock(&c->lock);
 	c->last_checkpoint_ms = now_ms();
 	if (c->cfg.circular && !c->backup_paused)
 		r = delete_checkpointed_generations(c, UINT32_MAX, NULL);
-	return r;
+	return note_checkpoint(c, r);
 }
 
 static int
@@ -331,11 +371,11 @@ take_batch(struct commit *c)
 		first->next = NULL;
 		goto out;
 	}
-	while (o && o->fn && n < c->cfg.max_batch) {
+	do {
 		last = o;
 		o = o->next;
 		n++;
-	}
+	} while (o && o->fn && n < c->cfg.max_batch);
 	last->next = NULL;
 	c->head = o;
 out:

@@ -44,9 +44,17 @@ struct commit_config {
 	int circular;                    /* delete checkpointed generations */
 	size_t max_batch;                /* operations per batch (0 = default 512) */
 	/* Called once, on the commit thread, when it enters the failed state
-	 * (so the program can log it); may be NULL. */
+	 * (so the program can log it); may be NULL. error is
+	 * CS_E_FAILED_STATE or CS_E_INTERNAL when the redo log failed, else
+	 * the error of SQLite's COMMIT or checkpoint (ca.db or its WAL could
+	 * not be written or synced). */
 	void (*on_failure)(int error, void *arg);
 	void *on_failure_arg;
+	/* Called on the commit thread when a checkpoint fails (error < 0; a
+	 * checkpoint kept busy by readers does not count) after the last one
+	 * succeeded, and when one succeeds again (error 0): once per episode,
+	 * so the program can log it. Gets on_failure_arg; may be NULL. */
+	void (*on_checkpoint)(int error, void *arg);
 };
 
 struct commit_stats {

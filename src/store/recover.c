@@ -458,6 +458,7 @@ replay_all(struct replay *rp, uint32_t first_gen)
 	else if (rp->in_txn)
 		(void)replay_flush(rp);  /* keep what was applied before the error */
 	if (r == 0) {
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): n >= 1 */
 		rp->info->generation = chain[n - 1];
 		rp->info->next_lsn = rp->expect;
 	}

@@ -513,7 +513,7 @@ static int writer_fail(struct redo_writer *w, int rc)
 /* Start generation gen+1; the caller has checked w->err. */
 static int writer_roll(struct redo_writer *w)
 {
-	int fd, rc;
+	int fd = -1, rc;
 
 	if (w->gen == UINT32_MAX)
 		return CS_E_TOOBIG;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/errors.h"
@@ -106,6 +107,8 @@ plan_backup_logs(const struct restore_state *st, struct plan *pl,
 
 	for (i = 0; i < st->n; i++)
 		regs[i] = &st->regs[i];
+	/* cppcheck-suppress uninitvar ; regs[0..st->n-1] are set just above */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): regs holds pointers */
 	qsort(regs, st->n, sizeof(regs[0]), cmp_reg);
 	for (i = 0; r == 0 && i < st->n; i++) {
 		if (i > 0 && regs[i]->gen_low != regs[i - 1]->gen_high + 1)
@@ -160,6 +163,41 @@ plan_live_logs(const struct store_paths *p, const uint8_t *lineage,
 		redo_reader_close(rd);
 		(*added)++;
 	}
+	return r;
+}
+
+/* Roll-forward: a live generation of the image's lineage after `stop` (the
+ * first one the chain could not continue into) means the chain has a gap:
+ * replaying up to it would silently drop every acknowledged record after
+ * it. Refused, naming the missing generation. */
+static int
+check_live_gap(const struct store_paths *p, const uint8_t *lineage,
+	       uint32_t stop, char *err, size_t errlen)
+{
+	struct redo_reader *rd;
+	struct redo_file_hdr h;
+	uint32_t *gens = NULL;
+	char path[4096];
+	size_t n = 0, i;
+	int r, same;
+
+	r = redo_list_generations(p->logdir, &gens, &n);
+	for (i = 0; r == 0 && i < n; i++) {
+		if (gens[i] <= stop || redo_path(p->logdir, gens[i], path, sizeof(path)) < 0)
+			continue;
+		rd = NULL;
+		same = redo_reader_open(path, &rd, &h) == 0 &&
+		       memcmp(h.lineage, lineage, REDO_LINEAGE_LEN) == 0;
+		redo_reader_close(rd);
+		if (same)
+			r = fail(err, errlen, CS_E_GAP, "generation %08X is in neither"
+				 " the backup sets nor %s, but %s continues the"
+				 " history after it: rolling forward would lose"
+				 " acknowledged records. Register the backup set"
+				 " that holds it too, or restore without"
+				 " roll-forward", stop, p->logdir, path);
+	}
+	free(gens);
 	return r;
 }
 
@@ -231,9 +269,39 @@ highest_live_generation(const struct store_paths *p)
 	return high;
 }
 
+/* 1 if generation gen of the live logs was started by an earlier,
+ * interrupted run of this restore: it carries the forked lineage (which no
+ * other file can) and holds no record. A file too short for a header (the
+ * run died while creating it) is removed and counts as unstarted too. */
+static int
+own_generation(const struct store_paths *p, uint32_t gen,
+	       const struct recover_info *info)
+{
+	struct redo_reader *rd = NULL;
+	struct redo_file_hdr h;
+	struct redo_record rec;
+	char path[4096];
+	struct stat sb;
+	int own;
+
+	if (gen == 0 || redo_path(p->logdir, gen, path, sizeof(path)) < 0 ||
+	    stat(path, &sb) < 0)
+		return 0;
+	if (sb.st_size < REDO_HDR_LEN)
+		return unlink(path) == 0 && fio_fsync_dir(p->logdir) == 0;
+	if (redo_reader_open(path, &rd, &h) < 0)
+		return 0;
+	own = memcmp(h.lineage, info->lineage, REDO_LINEAGE_LEN) == 0 &&
+	      h.first_lsn == info->applied_lsn + 1 &&
+	      redo_reader_next(rd, &rec) == 0;
+	redo_reader_close(rd);
+	return own;
+}
+
 /* Where the writer continues: the last live generation replayed (same
- * lineage), or a new generation after every existing one. The file is
- * created now, so the checkpoint never names a missing generation. */
+ * lineage), or a new generation after every existing one (or the one an
+ * interrupted run of this restore started). The file is created now, so the
+ * checkpoint never names a missing generation. */
 static int
 prepare_writer(const struct store_paths *p, struct recover_info *info,
 	       struct restore_outcome *out, char *err, size_t errlen)
@@ -242,7 +310,10 @@ prepare_writer(const struct store_paths *p, struct recover_info *info,
 	uint32_t high = highest_live_generation(p);
 	int r;
 
-	if (!out->rolled_forward || out->new_lineage)
+	if ((!out->rolled_forward || out->new_lineage) &&
+	    high > out->backup_gen_high && own_generation(p, high, info))
+		info->generation = high;
+	else if (!out->rolled_forward || out->new_lineage)
 		info->generation = (high > out->backup_gen_high ? high
 								: out->backup_gen_high) + 1;
 	r = redo_writer_open(p->logdir, info->lineage, info->generation,
@@ -255,10 +326,14 @@ prepare_writer(const struct store_paths *p, struct recover_info *info,
 	return 0;
 }
 
+/* A new lineage, or the one an earlier, interrupted run of this restore
+ * already forked to (forked non-NULL): the same restore forks only once. */
 static int
-fork_lineage(sqlite3 *db, struct recover_info *info)
+fork_lineage(sqlite3 *db, struct recover_info *info, const uint8_t *forked)
 {
-	if (getrandom(info->lineage, REDO_LINEAGE_LEN, 0) != REDO_LINEAGE_LEN)
+	if (forked)
+		memcpy(info->lineage, forked, REDO_LINEAGE_LEN);
+	else if (getrandom(info->lineage, REDO_LINEAGE_LEN, 0) != REDO_LINEAGE_LEN)
 		return -EIO;
 	return db_meta_set_lineage(db, info->lineage);
 }
@@ -274,9 +349,32 @@ remove_wal_files(const char *db_path)
 	(void)unlink(path);
 }
 
+/* The first run of a restore records that it started (and the image's
+ * lineage) in the registration before it changes anything. */
+static int
+mark_started(const struct store_paths *p, const struct restore_state *st,
+	     const uint8_t *lineage, char *err, size_t errlen)
+{
+	struct restore_state mark = *st; /* shallow: only saved, never released */
+	int r;
+
+	mark.started = 1;
+	memcpy(mark.image_lineage, lineage, REDO_LINEAGE_LEN);
+	r = restorereg_save(p->datadir, &mark);
+	if (r < 0)
+		return fail(err, errlen, r, "cannot record in the registration that"
+			    " the restore started: %s", cs_strerror(r));
+	return 0;
+}
+
+/* Open the placed image. A rerun after an interrupted run keeps the -wal
+ * (it holds the run's own transactions) and checks the logs against the
+ * image's original lineage; *forked then receives the lineage the run
+ * already forked to, if it did (else it is left alone). */
 static int
 open_image(const struct store_paths *p, const struct restore_state *st,
-	   sqlite3 **db, struct recover_info *info, char *err, size_t errlen)
+	   sqlite3 **db, struct recover_info *info, uint8_t *forked,
+	   int *was_forked, char *err, size_t errlen)
 {
 	int r;
 
@@ -287,9 +385,12 @@ open_image(const struct store_paths *p, const struct restore_state *st,
 	if (fio_exists(p->db_path) != 1)
 		return fail(err, errlen, -ENOENT, "%s is missing: copy the full"
 			    " backup's database there (the restore map)", p->db_path);
-	/* A -wal or -shm next to a restored image belongs to the database it
-	 * replaced: SQLite would apply it to the image and corrupt it. */
-	remove_wal_files(p->db_path);
+	/* Before the first run, a -wal or -shm next to a restored image belongs
+	 * to the database it replaced: SQLite would apply it to the image and
+	 * corrupt it. After it, they are the restore's own: removing them
+	 * could lose a checkpoint half copied into the image. */
+	if (!st->started)
+		remove_wal_files(p->db_path);
 	r = db_open_writer(p->db_path, 0, db);
 	if (r == 0)
 		r = db_meta_get_u64(*db, "applied_lsn", &info->applied_lsn);
@@ -298,6 +399,13 @@ open_image(const struct store_paths *p, const struct restore_state *st,
 	if (r < 0)
 		return fail(err, errlen, r, "%s is not a certsrv database image: %s",
 			    p->db_path, cs_strerror(r));
+	if (!st->started)
+		return mark_started(p, st, info->lineage, err, errlen);
+	*was_forked = memcmp(info->lineage, st->image_lineage, REDO_LINEAGE_LEN) != 0;
+	if (*was_forked) {
+		memcpy(forked, info->lineage, REDO_LINEAGE_LEN);
+		memcpy(info->lineage, st->image_lineage, REDO_LINEAGE_LEN);
+	}
 	return 0;
 }
 
@@ -323,12 +431,13 @@ restore_run(const struct store_paths *p, const struct restore_state *st,
 	struct plan pl;
 	sqlite3 *db = NULL;
 	char *staged = NULL;
-	int live = 0, r;
+	uint8_t forked[REDO_LINEAGE_LEN] = { 0 };
+	int live = 0, was_forked = 0, r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&info, 0, sizeof(info));
 	memset(&pl, 0, sizeof(pl));
-	r = open_image(p, st, &db, &info, err, errlen);
+	r = open_image(p, st, &db, &info, forked, &was_forked, err, errlen);
 	if (r < 0)
 		goto out;
 	out->image_lsn = info.applied_lsn;
@@ -338,18 +447,21 @@ restore_run(const struct store_paths *p, const struct restore_state *st,
 	if (r == 0)
 		r = plan_live_logs(p, info.lineage, out->backup_gen_high,
 				   !st->roll_forward, &pl, &live);
+	if (r == 0 && st->roll_forward)
+		r = check_live_gap(p, info.lineage,
+				   out->backup_gen_high + 1 + (uint32_t)live, err, errlen);
 	if (r == 0)
 		r = recover_replay(db, pl.files, pl.n, &limits, &info, err, errlen);
 	if (r < 0)
 		goto out;
 	out->rolled_forward = live > 0 && st->roll_forward;
 	out->stopped = info.stopped;
-	out->new_lineage = info.stopped || !st->roll_forward;
+	out->new_lineage = info.stopped || !st->roll_forward || was_forked;
 	r = check_database(db, err, errlen);
 	if (r == 0)
 		r = raise_floors(db, &info);
 	if (r == 0 && out->new_lineage)
-		r = fork_lineage(db, &info);
+		r = fork_lineage(db, &info, was_forked ? forked : NULL);
 	if (r == 0)
 		r = prepare_writer(p, &info, out, err, errlen);
 	if (r == 0)

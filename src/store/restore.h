@@ -13,7 +13,13 @@
  * request ids from ever going back, starts a new lineage if it stopped
  * before the end of the logs, checkpoints, and only then removes the
  * registration. On any failure nothing of the registration is removed and
- * the sentence in err says what to fix.
+ * the sentence in err says what to fix. A run killed at any point is
+ * resumed by the next one: the first run records the image's lineage in
+ * the registration (image_lineage) before it changes anything, and a rerun
+ * keeps the -wal, checks the logs against that lineage and reuses the fork
+ * and the log generation the killed run made. With roll-forward, a live
+ * generation of the image's lineage behind a missing one is a gap
+ * (CS_E_GAP), never a silently shorter history.
  */
 #ifndef CERTSRV_STORE_RESTORE_H
 #define CERTSRV_STORE_RESTORE_H

@@ -6,6 +6,8 @@
  * borrowed values lie inside the payload, integer getters only succeed on
  * fields of their width, strings come back without NULs, and a payload
  * that validates re-encodes to the same bytes. Any broken promise aborts.
+ * What each request type makes of its fields is fuzzed by fuzz_server.c,
+ * what the client makes of replies by fuzz_client.c.
  * Builds with the replay main (make check) or clang -fsanitize=fuzzer.
  */
 #include <errno.h>

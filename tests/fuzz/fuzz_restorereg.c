@@ -2,8 +2,9 @@
  * fuzz_restorereg.c — fuzz harness of the restore registration parser
  * (src/common/restorereg.c): certsrvd reads DATADIR/restore/restore.env at
  * every start, so no content may crash it. Each input becomes the file in a
- * temporary data directory; a successful load must then save and load back
- * to the same state (or be refused by the saver for an unwritable path).
+ * temporary data directory (under $TMPDIR, else /tmp); a successful load
+ * must then save and load back to the same state, every field of it (or be
+ * refused by the saver for an unwritable path).
  * Builds with the replay main (make check) or clang -fsanitize=fuzzer.
  */
 #include <stdint.h>
@@ -35,13 +36,20 @@ check_round_trip(const char *dir, const struct restore_state *st)
 		return;   /* refused: paths the format cannot carry */
 	if (restorereg_load(dir, &back, err, sizeof(err)) != 0 || back.n != st->n ||
 	    back.ended != st->ended || back.roll_forward != st->roll_forward ||
-	    back.until_lsn != st->until_lsn || back.until_time != st->until_time)
+	    back.until_lsn != st->until_lsn || back.until_time != st->until_time ||
+	    back.started != st->started ||
+	    (st->started && memcmp(back.image_lineage, st->image_lineage,
+				   sizeof(st->image_lineage))))
 		abort();
 	for (i = 0; i < st->n; i++)
-		if (!same(back.regs[i].map_to, st->regs[i].map_to) ||
+		if (!same(back.regs[i].checkpoint, st->regs[i].checkpoint) ||
+		    !same(back.regs[i].log_path, st->regs[i].log_path) ||
+		    !same(back.regs[i].map_from, st->regs[i].map_from) ||
+		    !same(back.regs[i].map_to, st->regs[i].map_to) ||
 		    !same(back.regs[i].backup_log_path, st->regs[i].backup_log_path) ||
 		    back.regs[i].gen_low != st->regs[i].gen_low ||
 		    back.regs[i].gen_high != st->regs[i].gen_high ||
+		    back.regs[i].complete != st->regs[i].complete ||
 		    back.regs[i].status != st->regs[i].status)
 			abort();
 	restorereg_release(&back);
@@ -50,10 +58,14 @@ check_round_trip(const char *dir, const struct restore_state *st)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char dir[] = "/tmp/fuzz-rreg-XXXXXX", *rdir, *path;
+	const char *base = getenv("TMPDIR");
+	char dir[256], *rdir, *path;
 	struct restore_state st;
 	char err[256];
 
+	if (!base || base[0] != '/')
+		base = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/fuzz-rreg-XXXXXX", base);
 	if (!mkdtemp(dir))
 		return 0;
 	rdir = fio_join(dir, "restore");

@@ -57,6 +57,7 @@ static void log_add(struct log *l, uint64_t lsn, const char *payload)
 	put_le(p + 6, 0, 2);
 	put_le(p + 8, lsn, 8);
 	put_le(p + 16, 1700000000000000ull + lsn, 8);
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes, not a string */
 	memcpy(p + REDO_REC_HDR_LEN, payload, n);
 	put_le(p + body, crc32c(0, p, body), 4);
 	l->len += body + REDO_REC_TRAILER_LEN;

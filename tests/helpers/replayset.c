@@ -91,7 +91,7 @@ int
 main(int argc, char **argv)
 {
 	struct store_paths p;
-	struct recover_info info;
+	struct recover_info info = { 0 };
 	struct ckpt ck;
 	char *src = NULL, *dbdir = NULL, err[1024] = "";
 	sqlite3 *db = NULL;

@@ -100,6 +100,7 @@ static char16_t *wcat(const char *prefix, const char16_t *suffix)
 	for (i = 0; i < n; i++)
 		w[i] = (unsigned char)prefix[i];
 	for (i = 0; i < m; i++)
+		/* cppcheck-suppress nullPointer ; m is 0 when suffix is NULL */
 		w[n + i] = suffix[i];
 	w[n + m] = 0;
 	return w;

@@ -159,6 +159,37 @@ test_unwritable_paths_refused(void **state)
 	restorereg_release(&st);
 }
 
+/* The mark certsrvd leaves when it starts carrying a restore out: kept by
+ * a save of the loaded state, absent from a fresh one, strictly parsed. */
+static void
+test_started_mark_round_trip(void **state)
+{
+	static const uint8_t lin[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+					 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+					 0xee, 0xff };
+	struct restore_state st, back;
+	char err[256] = "";
+
+	(void)state;
+	full(&st);
+	assert_int_equal(restorereg_save(dir, &st), 0);
+	assert_int_equal(restorereg_load(dir, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.started, 0);
+	restorereg_release(&back);
+	st.started = 1;
+	memcpy(st.image_lineage, lin, sizeof(lin));
+	assert_int_equal(restorereg_save(dir, &st), 0);
+	assert_int_equal(restorereg_load(dir, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.started, 1);
+	assert_memory_equal(back.image_lineage, lin, sizeof(lin));
+	restorereg_release(&st);
+	restorereg_release(&back);
+	write_raw("[restore]\nimage_lineage = 0011\n");
+	assert_int_equal(restorereg_load(dir, &back, err, sizeof(err)), CS_E_CORRUPT);
+	write_raw("[restore]\nimage_lineage = 00112233445566778899aabbccddeefg\n");
+	assert_int_equal(restorereg_load(dir, &back, err, sizeof(err)), CS_E_CORRUPT);
+}
+
 static void
 test_strict_parsing(void **state)
 {
@@ -196,6 +227,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_incremental_first_is_not_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_paths_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_parsing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_started_mark_round_trip, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
