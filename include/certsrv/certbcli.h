@@ -73,7 +73,9 @@
  *                                                       successful Prepare)
  * A call out of this order fails with E_UNEXPECTED; GetDatabaseNames in a
  * LOGS_ONLY session fails with 0xC8000209. One file is open at a time. Only
- * a session that read every listed file to its end is recorded as a backup.
+ * a session that read every listed file to its end and closed it is
+ * recorded as a backup: a file counts at Close, so software that cannot
+ * store a file should end the session without closing it.
  *
  * Call order of a restore (DESIGN section 6; done while certsrvd is stopped,
  * entirely on the data directory: no restore call talks to the daemon):
@@ -499,7 +501,7 @@ CertSrvBackupGetBackupLogs(HCSBC hbc, char **ppszzBackupLogFiles,
  * CertSrvBackupTruncateLogs — delete the log generations this backup made
  * redundant (optional). Call it only after every file of GetDatabaseNames and
  * GetBackupLogs is safely stored: the server refuses (E_UNEXPECTED) unless
- * every listed file was read to its end and none is open.
+ * every listed file was read to its end and closed, and none is open.
  * Errors: E_INVALIDARG (hbc NULL); E_UNEXPECTED (see above).
  */
 typedef HRESULT(CERTBCLI_CALL FNCERTSRVBACKUPTRUNCATELOGS)(HCSBC hbc);
@@ -533,8 +535,9 @@ CertSrvBackupGetDynamicFileList(HCSBC hbc, char **ppszzFileList,
  * CertSrvBackupEnd — end the session and free the handle.
  * Always frees hbc and closes its connection, even when the server call
  * fails (the server then aborts the session); hbc must not be used again.
- * Only a session that read every listed file to its end is recorded in the
- * backup history; a session ended earlier leaves no trace.
+ * Only a session that read every listed file to its end and closed it is
+ * recorded in the backup history; a session ended earlier, or with a file
+ * still open, leaves no trace.
  * Errors: E_INVALIDARG (hbc NULL); the server's error, if any (the handle is
  * freed anyway).
  */

@@ -514,10 +514,14 @@ file_data(struct run *r, const void *data, size_t len)
 	return EXIT_OK;
 }
 
+/* The member is complete and durable, its name too (sink_sync). */
 static int
 file_end(struct run *r, const char *rel)
 {
 	int e = sink_end(&r->sink);
+
+	if (e == 0)
+		e = sink_sync(&r->sink);
 
 	if (e < 0)
 		return sink_fail(r, e);
@@ -576,10 +580,13 @@ transfer_listed(struct run *r, const char *name, enum mf_kind kind)
 	}
 	if (rc == EXIT_OK)
 		rc = file_end(r, rel);
+	/* Closed only once stored: the server counts a file as backed up at
+	 * Close, so a session whose file could not be stored (full disk,
+	 * failed fsync) ends with the file open and is not recorded. */
+	if (rc != EXIT_OK)
+		return rc;
 	hr = CertSrvBackupClose(r->hbc);
-	if (FAILED(hr) && rc == EXIT_OK)
-		rc = api_fail_on(r, "CertSrvBackupClose", name, hr);
-	return rc;
+	return FAILED(hr) ? api_fail_on(r, "CertSrvBackupClose", name, hr) : EXIT_OK;
 }
 
 /* A list a successful call returned must exist. */

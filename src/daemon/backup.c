@@ -14,9 +14,10 @@
  *  - Only listed paths can be opened; the key is never listed. A log is
  *    opened without following a symbolic link and must still be the very
  *    file that was listed and checked (same device and inode).
- *  - Logs are truncated only when every listed file was read to its end,
+ *  - Logs are truncated only when every listed file was read to its end
+ *    and closed (a file the client could not store is never closed),
  *    and only generations this backup covered and the checkpoint passed (I7).
- *  - Only a session that read everything it listed is recorded in the
+ *  - Only a session that read and closed everything it listed is recorded in the
  *    backup history; an aborted one leaves no trace. A session that
  *    truncates is recorded before any generation is deleted, so a crash
  *    before End never leaves deleted generations no recorded backup covers.
@@ -51,7 +52,7 @@ struct listed {
 	off_t size;
 	dev_t dev;       /* a log: the file checked when it was listed */
 	ino_t ino;
-	int done;        /* read to its end */
+	int done;        /* read to its end and closed */
 };
 
 struct backup_session {
@@ -472,8 +473,6 @@ backup_read(struct req *x)
 		return 0;
 	}
 	bs->offset += (off_t)n;
-	if (bs->offset == f->size)
-		f->done = 1;
 	return 0;
 }
 
@@ -510,8 +509,12 @@ backup_close(struct req *x)
 		if (r == 0)
 			r = check_aborted(x, bs);
 	}
-	if (r < 0)
-		bs->files[bs->open_idx].done = 0;
+	/* A file counts as backed up once the client closes it after reading
+	 * it to its end: a client that fails to store it (full disk, failed
+	 * fsync) ends the session without closing it, and the session is then
+	 * not recorded. */
+	if (r == 0 && bs->offset == bs->files[bs->open_idx].size)
+		bs->files[bs->open_idx].done = 1;
 	close_open_file(bs);
 	return r < 0 ? r : req_reply_ok(x);
 }
