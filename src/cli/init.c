@@ -46,6 +46,7 @@ static const char default_conf[] =
 	"circular_logging = false\n"
 	"checkpoint_interval_sec = 60\n"
 	"backup_max_wal_mb = 1024\n"
+	"backup_max_rate_mb = 0\n"
 	"\n"
 	"[access]\n"
 	"; socket_group = certsrv\n"

@@ -73,6 +73,8 @@ struct backup_session {
 	int open_idx;                      /* -1: no file open */
 	int open_fd;                       /* a log's fd (ca.db uses d->db_fd) */
 	off_t offset;
+	int64_t pace_start_ns;             /* backup_max_rate_mb: the clock ... */
+	uint64_t paced_bytes;              /* ... and the bytes sent since */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -438,6 +440,45 @@ send_data(struct req *x, int file_fd, off_t off, size_t n)
 	return 0;
 }
 
+#define PACE_MAX_BURST_NS 100000000LL /* credit an idle client at most 0.1 s */
+
+static int64_t
+monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Keep the session at or under backup_max_rate_mb (10^6 bytes/s): before
+ * sending n more bytes, sleep until the bytes already sent are due. A
+ * client that paused (storing a file) gets at most PACE_MAX_BURST_NS of
+ * credit, so the stream never bursts. Only this connection's thread waits. */
+static void
+pace(struct backup_session *bs, uint64_t rate_mb, size_t n)
+{
+	int64_t now = monotonic_ns(), due;
+	struct timespec until;
+
+	if (rate_mb == 0)
+		return;
+	if (bs->paced_bytes == 0)
+		bs->pace_start_ns = now;
+	due = bs->pace_start_ns + (int64_t)(bs->paced_bytes * 1000u / rate_mb);
+	if (now - due > PACE_MAX_BURST_NS) {
+		bs->pace_start_ns += now - due - PACE_MAX_BURST_NS;
+		due = now - PACE_MAX_BURST_NS;
+	}
+	bs->paced_bytes += n;
+	if (due <= now)
+		return;
+	until.tv_sec = (time_t)(due / 1000000000LL);
+	until.tv_nsec = (long)(due % 1000000000LL);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
+}
+
 int
 backup_read(struct req *x)
 {
@@ -467,6 +508,7 @@ backup_read(struct req *x)
 	/* Past the reply header the connection is committed to this reply:
 	 * a failure now can only end the connection (and the session). */
 	x->sent = 1;
+	pace(bs, x->d->cfg->backup_max_rate_mb, n);
 	r = send_data(x, fd, bs->offset, n);
 	if (r < 0) {
 		shutdown(x->c->fd, SHUT_RDWR);

@@ -170,6 +170,10 @@ store_key(struct parse *ps, int line, const char *k, const char *v)
 		if (parse_long(v, 1, 1048576, &n) < 0)
 			return parse_fail(ps, line, "store", k, "must be 1..1048576");
 		c->backup_max_wal_mb = (uint64_t)n;
+	} else if (!strcmp(k, "backup_max_rate_mb")) {
+		if (parse_long(v, 0, 1048576, &n) < 0)
+			return parse_fail(ps, line, "store", k, "must be 0..1048576");
+		c->backup_max_rate_mb = (uint64_t)n;
 	} else {
 		return parse_fail(ps, line, "store", k, "unknown key");
 	}

@@ -252,6 +252,37 @@ else
 	tap_skip "-o - to a terminal is refused (exit 2)" "no script(1)"
 fi
 
+# ---- backup_max_rate_mb: the server paces the stream (a lower bound on
+# the time, which load can only make longer; unpaced, this set takes a
+# fraction of it)
+daemon_stop "$D"
+# ~1.5 MB of real certificate rows (the soak's bulk path), so the floor
+# is well above what an unpaced backup takes
+"$B/tests/soakfill" "$D/db/ca.db" 1500 >/dev/null || tap_bail "soakfill failed"
+sed -i 's/^backup_max_rate_mb = .*/backup_max_rate_mb = 1/' "$D/certsrv.conf"
+grep -q '^backup_max_rate_mb = 1$' "$D/certsrv.conf" || tap_bail "certsrv.conf has no backup_max_rate_mb key"
+daemon_start "$D" || tap_bail "certsrvd does not start with backup_max_rate_mb = 1"
+t0=$(date +%s%N)
+out=$(cs "$D" backup --keep-log "$W/paced" 2>&1)
+st=$?
+t1=$(date +%s%N)
+bytes=$(cat "$W/paced"/DataBase/* | wc -c)
+elapsed_ms=$(((t1 - t0) / 1000000))
+# bytes at 10^6 B/s, less the 0.1 s burst credit and a 0.1 s margin
+floor_ms=$((bytes / 1000 - 200))
+if [[ $st -eq 0 && $bytes -gt 1000000 && $elapsed_ms -ge $floor_ms ]]; then
+	tap_ok "backup_max_rate_mb = 1: $bytes bytes took $elapsed_ms ms (>= $floor_ms)"
+else
+	tap_fail "backup_max_rate_mb = 1: $bytes bytes took $elapsed_ms ms (>= $floor_ms)" "exit $st" "$out"
+fi
+sed -i 's/^backup_max_rate_mb = .*/backup_max_rate_mb = x/' "$D/certsrv.conf"
+daemon_stop "$D"
+out=$("$CERTSRVD" --data-dir "$D" 2>&1)
+st=$?
+if [[ $st -ne 0 && $out == *backup_max_rate_mb* ]]; then tap_ok "a bad backup_max_rate_mb is refused at start"; else tap_fail "a bad backup_max_rate_mb is refused at start" "exit $st" "$out"; fi
+sed -i 's/^backup_max_rate_mb = .*/backup_max_rate_mb = 0/' "$D/certsrv.conf"
+daemon_start "$D" || tap_bail "certsrvd does not restart"
+
 # ---- usage and offline
 cs "$D" backup >/dev/null 2>&1
 tap_is "$?" 2 "backup without a target is a usage error (exit 2)"
