@@ -2,8 +2,9 @@
 #
 #   make lint            cppcheck + clang-tidy over src/ lib/ examples/ tests/
 #                        (scripts/run-analysers; configs: .clang-tidy,
-#                        tests/.clang-tidy, .cppcheck/); "N passed, N failed",
-#                        one result per tool
+#                        tests/.clang-tidy, .cppcheck/); per tool a planted
+#                        double free must be found, then the tree must be
+#                        clean; "N passed, N failed"
 #   make check-valgrind  every unit test under valgrind memcheck, on the plain
 #                        build (scripts/run-valgrind); memory errors and
 #                        definite, indirect and possible leaks fail

@@ -486,8 +486,14 @@ rm -rf "$R/restore/logs"
 LIBC="$B/libcertadm.so.1"
 mkdir -p "$W/elsewhere"
 ln -s "$W/elsewhere" "$R/dblink"
+# An ASan-built library needs the ASan runtime loaded first (python3 is not
+# built with it); leaks of the interpreter itself are not ours to report.
+PY_ENV=()
+if asan_rt=$(ldd "$LIBC" | awk '/libasan/ {print $3}') && [[ -n $asan_rt ]]; then
+	PY_ENV=(env LD_PRELOAD="$asan_rt" ASAN_OPTIONS=detect_leaks=0)
+fi
 reg() {
-	python3 - "$LIBC" "$R" "$@" <<'PY'
+	"${PY_ENV[@]}" python3 - "$LIBC" "$R" "$@" <<'PY'
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 class MAP(ctypes.Structure):
