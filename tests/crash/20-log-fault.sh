@@ -12,36 +12,16 @@ require_binaries
 
 SHIM="$B/tests/libfaultfs.so"
 [[ -r $SHIM ]] || tap_bail "$SHIM is missing (make builds it)"
-REAL_CERTSRVD=$CERTSRVD
-W="$TEST_TMP/work"
-mkdir -p "$W"
-for ((i = 0; i < 10; i++)); do
-	gen_csr "$W/$i.csr" "fault$i.example" "fault$i.example" || tap_bail "openssl cannot make CSRs"
-done
-
-# Start certsrvd on DIR with VAR=N in its environment and the shim preloaded.
-start_faulty() {
-	local dir=$1 var=$2 n=$3 wrapper="$TEST_TMP/certsrvd-$var"
-	local preload=$SHIM asan
-	# An ASan build needs its runtime first in the preload list.
-	asan=$(ldd "$REAL_CERTSRVD" | awk '/libasan/ {print $3}')
-	[[ -n $asan ]] && preload="$asan:$SHIM"
-	printf '#!/bin/sh\nexec env LD_PRELOAD=%s %s=%s %s "$@"\n' \
-		"$preload" "$var" "$n" "$REAL_CERTSRVD" >"$wrapper"
-	chmod +x "$wrapper"
-	CERTSRVD=$wrapper
-	daemon_start "$dir"
-	local rc=$?
-	CERTSRVD=$REAL_CERTSRVD
-	return $rc
-}
+W=$(mk_workdir 0755)
+mk_csrs "$W" fault 10
 
 # run_case NAME VAR N — the Nth call fails; submits 10 requests one by one.
 run_case() {
-	local name=$1 var=$2 n=$3 D acked=() failed=0 out k s
-	D=$(mk_datadir)
-	ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
-	start_faulty "$D" "$var" "$n" || tap_bail "certsrvd did not start with the shim"
+	local name=$1 var=$2 n=$3 D acked=() failed=0 out k
+	D=$(mk_ca) || tap_bail "certsrv init failed"
+	# certsrvd with VAR=N in its environment and the shim preloaded.
+	daemon_start_env "$D" LD_PRELOAD="$(shim_preload "$SHIM")" "$var=$n" ||
+		tap_bail "certsrvd did not start with the shim"
 	for ((k = 0; k < 10; k++)); do
 		if out=$(cs "$D" submit "$W/$k.csr" 2>&1); then
 			[[ $out =~ serial\ ([0-9A-F]+) ]] && acked+=("${BASH_REMATCH[1]}")
@@ -62,16 +42,11 @@ run_case() {
 	tap_check "$name: certsrvd logged the failure once it happened" $? "$(tail -5 "$D/daemon.log")"
 	daemon_kill9 "$D"
 	daemon_start "$D" || tap_bail "certsrvd did not restart"
-	local missing=0
-	for s in "${acked[@]}"; do
-		cs "$D" getcert "$s" >/dev/null 2>&1 || missing=$((missing + 1))
-	done
-	tap_is "$missing" 0 "$name: every acknowledged certificate survives the restart"
+	tap_certs_back "$D" "$name" "${acked[@]}"
 	out=$(cs "$D" submit "$W/9.csr" 2>&1)
 	tap_check "$name: after restart the CA issues again" $? "$out"
 	daemon_stop "$D" || true
-	out=$(sqlite3 "$D/db/ca.db" 'PRAGMA integrity_check' 2>&1)
-	tap_is "$out" ok "$name: integrity_check after recovery"
+	tap_integrity "$D" "$name"
 }
 
 run_case "fdatasync EIO" FAULTFS_LOG_FDATASYNC 4

@@ -42,31 +42,18 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 require_binaries certsrv certsrvd backup-scenario tests/logcheck tests/libkillat.so
 
-ITER=${ITER:-2}
-[[ $ITER =~ ^[0-9]+$ ]] || ITER=2
-((ITER > 1000)) && ITER=1000
-((ITER < 1)) && ITER=1
-SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
-[[ $SEED =~ ^[0-9]+$ ]] || SEED=1
-echo "# SEED=$SEED ITER=$ITER (replay with SEED=$SEED)"
-RANDOM=$SEED
-KILLAT="$B/tests/libkillat.so"
-# Under an ASan build, its runtime must come first in the preload list.
-asan_rt=$(ldd "$CERTSRVD" 2>/dev/null | awk '/libasan/ { print $3 }')
-KILLAT_PRELOAD="${asan_rt:+$asan_rt:}$KILLAT"
+ITER=$(count_knob "${ITER:-}" 2 1000)
+seed_random
+KILLAT_PRELOAD=$(shim_preload "$B/tests/libkillat.so")
 ISSUERS=3
 NCSR=24
 
-D=$(mk_datadir)
-W="$TEST_TMP/work"
-mkdir -p "$W/csr" "$W/sets"
-ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
+D=$(mk_ca) || tap_bail "certsrv init failed"
+W=$(mk_workdir 0755 csr sets)
 # Checkpoints every second, a new log generation every 64 KiB.
 sed -i 's/^checkpoint_interval_sec = .*/checkpoint_interval_sec = 1/;
 	s/^log_file_size_kb = .*/log_file_size_kb = 64/' "$D/certsrv.conf"
-for ((i = 0; i < NCSR; i++)); do
-	gen_csr "$W/csr/$i.csr" "kl$i.example" "kl$i.example" || tap_bail "openssl cannot make CSRs"
-done
+mk_csrs "$W/csr" kl "$NCSR"
 : >"$W/acked"
 : >"$W/ops"
 : >"$W/crls"
@@ -74,26 +61,17 @@ done
 SETNO=0
 
 # ---------------------------------------------------------------- checker
+# (acknowledged serials and unique serials: tap_acked, tap_serials_unique)
 cat >"$W/check.py" <<'EOF'
-# check.py VIEW ACKED OPS CRLS STATUS — prints "CATEGORY<TAB>problem" lines.
+# check.py VIEW OPS CRLS STATUS — prints "CATEGORY<TAB>problem" lines.
 import json, sys
 view = json.load(open(sys.argv[1]))
 have = {r["serial"]: r for r in view if r.get("serial")}
 out = []
-for line in open(sys.argv[2]):
-    serial, rid = line.split()
-    if serial not in have:
-        out.append("acked\tserial %s (request %s) is missing" % (serial, rid))
-    elif have[serial]["request_id"] != int(rid):
-        out.append("acked\tserial %s belongs to request %s, not %s"
-                   % (serial, have[serial]["request_id"], rid))
-serials = [r["serial"] for r in view if r.get("serial")]
-if len(serials) != len(set(serials)):
-    out.append("unique\t%d duplicated serials" % (len(serials) - len(set(serials))))
 # Revocations: per serial the states it may be in. An acknowledged
 # operation fixes the state; one cut by the kill adds its result.
 maybe = {}
-for line in open(sys.argv[3]):
+for line in open(sys.argv[2]):
     op, serial, reason, res = line.split()
     new = int(reason) if op == "revoke" else None
     cur = maybe.get(serial, {None})
@@ -103,8 +81,8 @@ for serial, states in maybe.items():
     if got not in states:
         out.append("revoked\tserial %s: revoked_reason %s, expected one of %s"
                    % (serial, got, sorted(states, key=str)))
-status = json.load(open(sys.argv[5]))
-crls = [int(x) for x in open(sys.argv[4]).read().split()]
+status = json.load(open(sys.argv[4]))
+crls = [int(x) for x in open(sys.argv[3]).read().split()]
 if crls and (status.get("crl") or {}).get("number", 0) < max(crls):
     out.append("crl\tCRL number %s < acknowledged %d" % (status.get("crl"), max(crls)))
 print("\n".join(out))
@@ -117,22 +95,11 @@ content() {
 # set_gen_high SET — the last log generation a backup set holds (decimal).
 set_gen_high() {
 	local g
-	g=$(ls "$1/DataBase/" | sed -n 's/^ca\([0-9A-F]\{8\}\)\.log$/\1/p' | sort | tail -1)
+	g=$(find "$1/DataBase/" -maxdepth 1 -printf '%f\n' | sed -n 's/^ca\([0-9A-F]\{8\}\)\.log$/\1/p' | sort | tail -1)
 	echo $((16#${g:-0}))
 }
 
 # ---------------------------------------------------------------- workload
-issuer() {
-	local n=$1 k=0 out re='request ([0-9]+): issued, serial ([0-9A-F]+)'
-	while [[ ! -e $W/stop ]]; do
-		out=$(timeout 10 "$CERTSRV" --data-dir "$D" submit "$W/csr/$(((n * 7 + k) % NCSR)).csr" 2>&1)
-		if [[ $? -eq 0 && $out =~ $re ]]; then
-			printf '%s %s\n' "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}" >>"$W/acked"
-		fi
-		k=$((k + 1))
-	done
-}
-
 # officer SEED — revokes (random reason, certificateHold included),
 # unrevokes held certificates, publishes CRLs; logs "op serial reason ok|fail".
 officer() {
@@ -203,7 +170,7 @@ reconcile_pending() {
 	[[ -s $W/pending ]] || return 0
 	read -r dir kind <"$W/pending"
 	rm -f "$W/pending"
-	low=$(ls "$dir/DataBase/" | sed -n 's/^ca\([0-9A-F]\{8\}\)\.log$/\1/p' | sort | head -1)
+	low=$(find "$dir/DataBase/" -maxdepth 1 -printf '%f\n' | sed -n 's/^ca\([0-9A-F]\{8\}\)\.log$/\1/p' | sort | head -1)
 	high=$(set_gen_high "$dir")
 	rec=$(json_eval "' '.join('%d-%d' % (b['gen_low'], b['gen_high']) for b in (d['backup']['last_full'], d['backup']['last_incremental']) if b)" <"$1")
 	if [[ -n $low && " $rec " == *" $((16#$low))-$high "* ]]; then
@@ -280,13 +247,13 @@ for ((i = 0; i < 3; i++)); do
 	printf '%s %s\n' "$SERIAL" "$REQ_ID" >>"$W/acked"
 	s0[i]=$SERIAL
 done
+# shellcheck disable=SC2015 # any failure in the chain bails out
 cs "$D" revoke "${s0[0]}" --reason keyCompromise >/dev/null && echo "revoke ${s0[0]} 1 ok" >>"$W/ops" &&
 	cs "$D" revoke "${s0[1]}" --reason certificateHold >/dev/null && echo "revoke ${s0[1]} 6 ok" >>"$W/ops" &&
 	cs "$D" unrevoke "${s0[1]}" >/dev/null && echo "unrevoke ${s0[1]} 0 ok" >>"$W/ops" &&
 	cs "$D" revoke "${s0[2]}" --reason certificateHold >/dev/null && echo "revoke ${s0[2]} 6 ok" >>"$W/ops" ||
 	tap_bail "the first revocations failed"
 backup_one full >/dev/null || tap_bail "the first full backup failed: $(cat "$W/sets/$SETNO.full.out")"
-prev_lsn=0
 for ((it = 1; it <= ITER; it++)); do
 	if [[ -z $(daemon_pid "$D") ]] && ! daemon_start "$D" 2>"$W/start.err"; then
 		tap_fail "iteration $it: certsrvd starts" "$(cat "$W/start.err")"
@@ -296,7 +263,7 @@ for ((it = 1; it <= ITER; it++)); do
 	rm -f "$W/stop"
 	pids=()
 	for ((c = 0; c < ISSUERS; c++)); do
-		issuer "$c" &
+		submit_until "$D" "$W/stop" "$W/acked" $((c * 7)) "${CSRS[@]}" &
 		pids+=($!)
 	done
 	officer $((SEED + it * 10 + 1)) &
@@ -320,22 +287,19 @@ for ((it = 1; it <= ITER; it++)); do
 	# ---- acknowledged work
 	cs "$D" view --json >"$W/view.json"
 	cs "$D" status --json >"$W/status.json"
-	problems=$(python3 "$W/check.py" "$W/view.json" "$W/acked" "$W/ops" "$W/crls" "$W/status.json" 2>&1)
-	for cat in acked unique revoked crl; do
+	tap_acked "iteration $it" "$W/view.json" "$W/acked"
+	tap_serials_unique "iteration $it" "$W/view.json"
+	problems=$(python3 "$W/check.py" "$W/view.json" "$W/ops" "$W/crls" "$W/status.json" 2>&1)
+	for cat in revoked crl; do
 		bad=$(grep "^$cat	" <<<"$problems")
 		case $cat in
-		acked) desc="all $(wc -l <"$W/acked") acknowledged serials are present" ;;
-		unique) desc="serial numbers are unique" ;;
 		revoked) desc="all $(grep -c ' ok$' "$W/ops") acknowledged (un)revocations hold, with their reasons" ;;
 		crl) desc="the CRL number did not go back ($(sort -n "$W/crls" | tail -1) acknowledged)" ;;
 		esac
 		[[ -z $bad && ! $problems =~ Traceback ]]
 		tap_check "iteration $it: $desc" $? "$bad" "$(grep -A5 Traceback <<<"$problems")"
 	done
-	lsn=$(json_eval "d['log']['applied_lsn']" <"$W/status.json" 2>&1)
-	[[ $lsn =~ ^[0-9]+$ ]] && ((lsn >= prev_lsn))
-	tap_check "iteration $it: applied LSN did not go back ($prev_lsn -> $lsn)" $?
-	prev_lsn=$lsn
+	tap_lsn_forward "iteration $it" "$(cat "$W/status.json")"
 
 	# ---- the last complete backup chain survived the kill
 	reconcile_pending "$W/status.json"
@@ -346,7 +310,8 @@ for ((it = 1; it <= ITER; it++)); do
 	first=$(json_eval "d['log']['first_generation']" <"$W/status.json")
 	((first <= high + 1))
 	tap_check "iteration $it: the live logs continue it (first live generation $first, chain ends at $high)" $? \
-		"live logs: $(ls "$D/logs" | tr '\n' ' ')" "sets: $(cd "$W/sets" && ls -d */ | tr '\n' ' ')"
+		"live logs: $(find "$D/logs" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
+		"sets: $(find "$W/sets" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')"
 
 	# ---- the next backup works (no load: it holds exactly the current content)
 	content "$D" >"$W/at-backup"
@@ -360,16 +325,9 @@ for ((it = 1; it <= ITER; it++)); do
 	content "$D" >"$W/now"
 
 	# ---- clean stop, integrity, log chain
-	daemon_stop "$D" && [[ $DAEMON_EXIT == 0 ]]
-	tap_check "iteration $it: clean stop (exit 0)" $? "exit ${DAEMON_EXIT:-?}" "$(tail -5 "$D/daemon.log")"
-	rm -f "$W/check.db" "$W/check.db-wal"
-	cp "$D/db/ca.db" "$W/check.db"
-	[[ -f $D/db/ca.db-wal ]] && cp "$D/db/ca.db-wal" "$W/check.db-wal"
-	tap_is "$(sqlite3 "$W/check.db" 'PRAGMA integrity_check' 2>&1)" ok "iteration $it: PRAGMA integrity_check is ok"
-	chain_out=$("$B/tests/logcheck" "$D" 2>&1)
-	applied=$(sqlite3 "$W/check.db" "SELECT value FROM meta WHERE key = 'applied_lsn'" 2>&1)
-	[[ $chain_out =~ lsn\ [0-9]+\.\.([0-9]+) && ${BASH_REMATCH[1]} == "$applied" ]]
-	tap_check "iteration $it: log generations and LSNs contiguous up to the applied LSN $applied" $? "$chain_out"
+	tap_clean_stop "$D" "iteration $it"
+	tap_integrity "$D" "iteration $it"
+	tap_log_chain "$D" "iteration $it"
 
 	# ---- the chain restores (no roll-forward), killed once mid-recovery
 	if scratch_from_chain "" --no-roll-forward; then
@@ -455,7 +413,7 @@ fi
 
 total=$(wc -l <"$W/acked")
 ((total > ITER * 3 && $(grep -c ' ok$' "$W/ops") > 0))
-tap_check "the workload acknowledged work to check ($total serials, $(grep -c ' ok$' "$W/ops") revocations, $(ls -d "$W"/sets/*/ | wc -l) backup sets)" $?
+tap_check "the workload acknowledged work to check ($total serials, $(grep -c ' ok$' "$W/ops") revocations, $(find "$W/sets" -mindepth 1 -maxdepth 1 -type d | wc -l) backup sets)" $?
 
 # ---------------------------------------------------------------- sweep
 # Every durability point of a no-roll-forward restore recovery, in turn.

@@ -15,26 +15,8 @@
 require_binaries certsrv certsrvd tests/logcheck tests/libpowerloss.so
 
 SHIM="$B/tests/libpowerloss.so"
-REAL_CERTSRVD=$CERTSRVD
-W="$TEST_TMP/work"
-mkdir -p "$W"
-for ((i = 0; i < 8; i++)); do
-	gen_csr "$W/$i.csr" "dbf$i.example" "dbf$i.example" || tap_bail "openssl cannot make CSRs"
-done
-
-start_faulty() {
-	local dir=$1 spec=$2 wrapper="$TEST_TMP/certsrvd-dbfault" preload=$SHIM asan rc
-	asan=$(ldd "$REAL_CERTSRVD" | awk '/libasan/ {print $3}')
-	[[ -n $asan ]] && preload="$asan:$SHIM"
-	printf '#!/bin/sh\nexec env LD_PRELOAD=%s TESTVFS_FAIL=%s %s "$@"\n' \
-		"$preload" "$spec" "$REAL_CERTSRVD" >"$wrapper"
-	chmod +x "$wrapper"
-	CERTSRVD=$wrapper
-	daemon_start "$dir"
-	rc=$?
-	CERTSRVD=$REAL_CERTSRVD
-	return $rc
-}
+W=$(mk_workdir 0755)
+mk_csrs "$W" dbf 8
 
 # wait_failed DIR — poll status (at most 10 s) until the writer has failed.
 wait_failed() {
@@ -50,15 +32,15 @@ wait_failed() {
 #   commit:     the fault hits SQLite's COMMIT of some submit (no checkpoints)
 #   checkpoint: two submits, then the idle checkpoint (every second) fails
 run_case() {
-	local name=$1 spec=$2 mode=$3 D acked=() refused=0 late_ack=0 out k s st
-	D=$(mk_datadir)
-	ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
+	local name=$1 spec=$2 mode=$3 D acked=() refused=0 late_ack=0 out k st
+	D=$(mk_ca) || tap_bail "certsrv init failed"
 	if [[ $mode == commit ]]; then
 		sed -i 's/^checkpoint_interval_sec *=.*/checkpoint_interval_sec = 3600/' "$D/certsrv.conf"
 	else
 		sed -i 's/^checkpoint_interval_sec *=.*/checkpoint_interval_sec = 1/' "$D/certsrv.conf"
 	fi
-	start_faulty "$D" "$spec" || tap_bail "$name: certsrvd did not start with the shim"
+	daemon_start_env "$D" LD_PRELOAD="$(shim_preload "$SHIM")" TESTVFS_FAIL="$spec" ||
+		tap_bail "$name: certsrvd did not start with the shim"
 	for ((k = 0; k < 8; k++)); do
 		if out=$(cs "$D" submit "$W/$k.csr" 2>&1) && [[ $out =~ serial\ ([0-9A-F]+) ]]; then
 			acked+=("${BASH_REMATCH[1]}")
@@ -87,21 +69,12 @@ run_case() {
 		tap_fail "$name: certsrvd recovers after restart" "$(cat "$W/start.err")"
 		return
 	fi
-	local missing=()
-	for s in "${acked[@]}"; do
-		cs "$D" getcert "$s" >/dev/null 2>&1 || missing+=("$s")
-	done
-	tap_is "${missing[*]}" "" "$name: every acknowledged certificate (${#acked[@]}) is back after restart"
+	tap_certs_back "$D" "$name" "${acked[@]}"
 	out=$(cs "$D" submit "$W/7.csr" 2>&1)
 	tap_check "$name: after restart the CA issues again" $? "$out"
 	daemon_stop "$D"
-	out=$(sqlite3 "$D/db/ca.db" 'PRAGMA integrity_check' 2>&1)
-	tap_is "$out" ok "$name: integrity_check after recovery"
-	local chain applied
-	chain=$("$B/tests/logcheck" "$D" 2>&1)
-	applied=$(sqlite3 "$D/db/ca.db" "SELECT value FROM meta WHERE key = 'applied_lsn'" 2>&1)
-	[[ $chain =~ lsn\ 1\.\.([0-9]+) && ${BASH_REMATCH[1]} == "$applied" ]]
-	tap_check "$name: log chain contiguous up to the applied LSN $applied" $? "$chain"
+	tap_integrity "$D" "$name"
+	tap_log_chain "$D" "$name" 1
 }
 
 run_case "WAL write EIO at COMMIT" wal-write:20:EIO commit

@@ -22,41 +22,32 @@ SHIM="$B/tests/libfaultfs.so"
 SWEEP="$B/tests/oom_sweep"
 [[ -r $SHIM ]] || tap_bail "$SHIM is missing (make builds it)"
 [[ -x $SWEEP ]] || tap_bail "$SWEEP is missing (make builds it)"
-REAL_CERTSRVD=$CERTSRVD
 REAL_CERTSRV=$CERTSRV
-W="$TEST_TMP/work"
+W=$(mk_workdir 0755)
 LOG='*/logs/ca????????.log'
-mkdir -p "$W"
-for ((i = 0; i < 8; i++)); do
-	gen_csr "$W/$i.csr" "fault$i.example" "fault$i.example" || tap_bail "openssl cannot make CSRs"
-done
-
-# preload_of BIN — the LD_PRELOAD list for BIN (an ASan build needs its
-# runtime first).
-preload_of() {
-	local asan
-	asan=$(ldd "$1" | awk '/libasan/ {print $3}')
-	printf '%s\n' "${asan:+$asan:}$SHIM"
-}
+mk_csrs "$W" fault 8
 
 # wrap BIN RULES ARM OUT — a script running BIN with the shim and RULES.
 wrap() {
 	printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAULTFS_RULES=%q FAULTFS_ARM=%s %s "$@"\n' \
-		"$(preload_of "$1")" "$2" "$3" "$1" >"$4"
+		"$(shim_preload "$SHIM" "$1")" "$2" "$3" "$1" >"$4"
 	chmod +x "$4"
+}
+
+# start_faulty — certsrvd on $D with the shim and the rules $RULES, armed
+# while $D/arm exists.
+start_faulty() {
+	daemon_start_env "$D" LD_PRELOAD="$(shim_preload "$SHIM")" FAULTFS_RULES="$RULES" FAULTFS_ARM="$D/arm"
 }
 
 # new_ca RULES — a fresh CA in $D, certsrvd running with RULES (disarmed),
 # checkpoints only when asked; $ACKED holds the serials acknowledged so far.
 new_ca() {
-	D=$(mk_datadir)
+	D=$(mk_ca) || tap_bail "certsrv init failed"
 	ACKED=()
-	ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
+	RULES=$1
 	sed -i 's/^checkpoint_interval_sec = .*/checkpoint_interval_sec = 86400/' "$D/certsrv.conf"
-	wrap "$REAL_CERTSRVD" "$1" "$D/arm" "$D/certsrvd-faulty"
-	CERTSRVD="$D/certsrvd-faulty"
-	daemon_start "$D" || tap_bail "certsrvd did not start with the shim"
-	CERTSRVD=$REAL_CERTSRVD
+	start_faulty || tap_bail "certsrvd did not start with the shim"
 }
 
 # submit_n N — N submits; the acknowledged serials go to ACKED; prints how
@@ -82,19 +73,27 @@ gens() { (cd "$D/logs" && ls ca????????.log); }
 # restart_and_check NAME — kill -9, restart without the shim, every
 # acknowledged serial back, the CA issues, integrity_check after a stop.
 restart_and_check() {
-	local name=$1 s missing=0 out
+	local name=$1 out
 	daemon_kill9 "$D"
 	daemon_start "$D" 2>"$W/start.err"
 	tap_check "$name: certsrvd restarts (recovery)" $? "$(cat "$W/start.err")"
-	for s in "${ACKED[@]}"; do
-		cs "$D" getcert "$s" >/dev/null 2>&1 || missing=$((missing + 1))
-	done
-	tap_is "$missing" 0 "$name: all ${#ACKED[@]} acknowledged certificates are back"
+	tap_certs_back "$D" "$name" "${ACKED[@]}"
 	out=$(cs "$D" submit "$W/7.csr" 2>&1)
 	tap_check "$name: the CA issues again" $? "$out"
 	daemon_stop "$D" || true
-	tap_is "$(sqlite3 "$D/db/ca.db" 'PRAGMA integrity_check' 2>&1)" ok \
-		"$name: integrity_check"
+	tap_integrity "$D" "$name"
+}
+
+# backup_fails NAME — with the fault armed, `certsrv backup` into a new set
+# fails with a message (its output in BACKUP_OUT), and the fault fired in
+# certsrvd. Two results.
+backup_fails() {
+	arm
+	BACKUP_OUT=$(cs "$D" backup "$W/set-$RANDOM" 2>&1)
+	tap_check "$1: certsrv backup fails with a message" $((1 - $?)) "$BACKUP_OUT"
+	disarm
+	fired ""
+	tap_check "$1: the fault was injected" $? "$(tail -3 "$D/daemon.log")"
 }
 
 # ------------------------------------------------------------ redo log (I6)
@@ -125,16 +124,11 @@ log_case "log fdatasync ENOSPC" "fdatasync:$LOG:1:ENOSPC"
 # roll_case NAME RULE — the roll that a backup's GetBackupLogs makes fails
 # while creating generation 2: the backup fails, the writer is failed.
 roll_case() {
-	local name=$1 out hist
+	local name=$1 hist
 	new_ca "$2"
 	submit_n 3
 	hist=$(state "d['backup']['last_full']")
-	arm
-	out=$(cs "$D" backup "$W/set-$RANDOM" 2>&1)
-	tap_check "$name: certsrv backup fails with a message" $((1 - $?)) "$out"
-	disarm
-	fired ""
-	tap_check "$name: the fault was injected" $? "$(tail -3 "$D/daemon.log")"
+	backup_fails "$name"
 	tap_is "$(state "d['backup']['last_full']")" "$hist" "$name: no backup recorded"
 	[[ ! -e $D/logs/ca00000002.log ]]
 	tap_check "$name: the half-made generation is removed" $?
@@ -162,12 +156,8 @@ ckpt_case() {
 	hist=$(state "d['backup']['last_full']")
 	before=$(sha256sum <"$D/logs/ca.chk")
 	gbefore=$(gens)
-	arm
-	out=$(cs "$D" backup "$W/set-$RANDOM" 2>&1)
-	tap_check "$name: certsrv backup fails with a message" $((1 - $?)) "$out"
-	disarm
-	fired ""
-	tap_check "$name: the fault was injected" $? "$(tail -3 "$D/daemon.log")"
+	backup_fails "$name"
+	out=$BACKUP_OUT
 	grep -q 'checkpoint failed' "$D/daemon.log"
 	tap_check "$name: certsrvd logged the failed checkpoint" $? "$(tail -3 "$D/daemon.log")"
 	# TruncateLogs records the session before it deletes anything (so a
@@ -209,25 +199,15 @@ ckpt_case "ca.chk at TruncateLogs ENOSPC" "write:*/logs/ca.chk.tmp.*:2:ENOSPC" t
 new_ca "write:*/logs/ca.chk.tmp.*:1+:ENOSPC"
 sed -i 's/^checkpoint_interval_sec = .*/checkpoint_interval_sec = 1/' "$D/certsrv.conf"
 daemon_stop "$D"
-CERTSRVD="$D/certsrvd-faulty"
-daemon_start "$D" || tap_bail "certsrvd did not restart"
-CERTSRVD=$REAL_CERTSRVD
+start_faulty || tap_bail "certsrvd did not restart"
 arm
 submit_n 2
-for ((i = 0; i < 100; i++)); do
-	grep -q 'checkpoint failed' "$D/daemon.log" && break
-	sleep 0.1
-done
-grep -q 'checkpoint failed' "$D/daemon.log"
+wait_line "$D/daemon.log" 'checkpoint failed' 10
 tap_check "background checkpoint ENOSPC: certsrvd logs the failure" $? "$(tail -3 "$D/daemon.log")"
 submit_n 2
 tap_is "$REFUSED" 0 "background checkpoint ENOSPC: the CA keeps issuing"
 disarm
-for ((i = 0; i < 100; i++)); do
-	grep -q 'checkpoints work again' "$D/daemon.log" && break
-	sleep 0.1
-done
-grep -q 'checkpoints work again' "$D/daemon.log"
+wait_line "$D/daemon.log" 'checkpoints work again' 10
 tap_check "background checkpoint ENOSPC: recovery of checkpoints is logged" $? "$(tail -3 "$D/daemon.log")"
 tap_is "$(grep -c 'checkpoint failed' "$D/daemon.log")" 1 "background checkpoint ENOSPC: logged once, not once per retry"
 restart_and_check "background checkpoint ENOSPC"
@@ -289,8 +269,7 @@ stream_case "client: fsync of the set's directory EIO" "fsync:*/DataBase:1:EIO" 
 if ldd "$SWEEP" | grep -q libasan; then
 	tap_skip "allocation-failure sweep" "the allocator cannot be replaced under AddressSanitizer"
 else
-	D=$(mk_datadir)
-	ca_init "$D" >/dev/null 2>&1 || tap_bail "certsrv init failed"
+	D=$(mk_ca) || tap_bail "certsrv init failed"
 	daemon_start "$D" || tap_bail "certsrvd did not start"
 	submit_n 2
 	out=$(cs "$D" backup "$W/set-$RANDOM" 2>&1) || tap_bail "the first full backup failed: $out"

@@ -7,16 +7,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_binaries
 
-AS_NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-if ! "${AS_NOBODY[@]}" true 2>/dev/null; then
-	tap_skip "group roles" "setpriv cannot switch to nobody here"
-	tap_done
-fi
-W="$TEST_TMP/work"
-mkdir -p "$W"
-chmod 0755 "$W"
-D=$(mk_datadir)
-ca_init "$D" >/dev/null 2>&1 || tap_bail "init failed"
+require_nobody "group roles"
+W=$(mk_workdir 0755)
+D=$(mk_ca) || tap_bail "init failed"
 cat >>"$D/certsrv.conf" <<'CONF'
 
 [access]
@@ -29,14 +22,11 @@ auditor = nogroup
 [profile tls-client]
 enroll_groups = root
 CONF
-if ! "${AS_NOBODY[@]}" test -x "$D/run" 2>/dev/null; then
-	tap_skip "group roles" "nobody cannot reach $D/run"
-	tap_done
-fi
+require_nobody "group roles" "$D"
 daemon_start "$D" || tap_bail "certsrvd did not start"
 gen_csr "$W/a.csr" "roles.example" "roles.example"
 chmod 0644 "$W/a.csr"
-nb() { timeout "$CLI_TIMEOUT" "${AS_NOBODY[@]}" "$CERTSRV" --data-dir "$D" "$@"; }
+nb() { as_peer nobody nogroup - "$CERTSRV" --data-dir "$D" "$@"; }
 
 out=$(nb submit "$W/a.csr" 2>&1)
 tap_check "enroll through the group: submit works" $? "$out"
@@ -59,6 +49,5 @@ out=$(cs "$D" status 2>&1)
 tap_check "the daemon is still running" $? "$out"
 out=$(cs "$D" submit "$W/a.csr" --profile tls-client 2>&1)
 tap_check "root may use the restricted profile" $? "$out"
-daemon_stop "$D"
-tap_is "$DAEMON_EXIT" 0 "clean stop"
+tap_clean_stop "$D" ""
 tap_done

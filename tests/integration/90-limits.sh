@@ -20,20 +20,13 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_binaries certsrv certsrvd tests/flood
 
-AS_NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-if ! "${AS_NOBODY[@]}" true 2>/dev/null; then
-	tap_skip "connection limits" "setpriv cannot switch to nobody here"
-	tap_done
-fi
-# Peers of two more uids, in the socket's group.
-as_uid() { setpriv --reuid="$1" --regid=nogroup --clear-groups "${@:2}"; }
+require_nobody "connection limits"
+# Peers of more uids, in the socket's group (each bounds its own waits).
+as_uid() { PEER_TIMEOUT=300 as_peer "$1" nogroup - "${@:2}"; }
 
 FLOOD="$B/tests/flood"
-W="$TEST_TMP/work"
-mkdir -p "$W"
-chmod 0777 "$W"
-D=$(mk_datadir)
-ca_init "$D" >/dev/null 2>&1 || tap_bail "init failed"
+W=$(mk_workdir 0777)
+D=$(mk_ca) || tap_bail "init failed"
 cat >>"$D/certsrv.conf" <<'CONF'
 
 [access]
@@ -46,30 +39,15 @@ max_connections_per_uid = 16
 first_message_timeout_sec = 2
 message_timeout_sec = 3
 CONF
-if ! "${AS_NOBODY[@]}" test -x "$D/run" 2>/dev/null; then
-	tap_skip "connection limits" "nobody cannot reach $D/run"
-	tap_done
-fi
+require_nobody "connection limits" "$D"
 daemon_start "$D" || tap_bail "certsrvd did not start"
 PID=$(daemon_pid "$D")
 SOCK="$D/run/certsrvd.sock"
 fd_count() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 BASE_FDS=$(fd_count)
 
-for i in 1 2 3 4 5 6 7 8; do
-	gen_csr "$W/$i.csr" "limits$i.example" "limits$i.example" || tap_bail "openssl cannot make CSRs"
-done
+mk_csrs "$W" limits 8 1
 chmod 0644 "$W"/*.csr
-
-# wait_line FILE PATTERN SECONDS — wait until FILE has a line matching PATTERN.
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- 1. a flood from root holds its 16 slots, the rest is refused
 "$FLOOD" "$SOCK" hold 500 "$W/stop" 120 >"$W/flood.root" 2>&1 &
@@ -98,7 +76,7 @@ bg_track $!
 # --- 3. issuance by another uid goes on
 ok=0
 for i in 1 2 3 4 5 6 7 8; do
-	out=$(timeout "$CLI_TIMEOUT" "${AS_NOBODY[@]}" "$CERTSRV" --data-dir "$D" submit "$W/$i.csr" 2>&1)
+	out=$(as_peer nobody nogroup - "$CERTSRV" --data-dir "$D" submit "$W/$i.csr" 2>&1)
 	parse_request_line "$out"
 	if [[ $DISPOSITION == issued ]]; then
 		ok=$((ok + 1))
@@ -149,12 +127,10 @@ done
 tap_is "$(fd_count)" "$BASE_FDS" "after the flood the daemon's descriptor count is back to its baseline"
 out=$(cs "$D" status 2>&1)
 tap_check "root is served again after its connections closed" $? "$out"
-daemon_stop "$D"
-tap_is "$DAEMON_EXIT" 0 "clean stop"
+tap_clean_stop "$D" ""
 
 # --- 6. [limits] values are checked at start
-D2=$(mk_datadir)
-ca_init "$D2" >/dev/null 2>&1 || tap_bail "init failed"
+D2=$(mk_ca) || tap_bail "init failed"
 cp "$D2/certsrv.conf" "$W/conf.orig"
 # start_with LINES — certsrvd on D2 with LINES appended; its exit status and
 # log in $START_OUT (it is stopped by PID if it starts).
