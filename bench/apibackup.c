@@ -39,10 +39,13 @@ write_chunked(const struct api_backup *b, int fd, const char *buf, size_t len)
 	return r;
 }
 
-/* Read the open file into fd (nothing written with discard). */
+/* Read the open file into fd (nothing written with discard), with the
+ * write-behind `certsrv backup` uses (fio_write_behind). */
 static int
 pump(HCSBC h, int fd, struct api_backup *b)
 {
+	struct fio_behind wb = { 0, 0 };
+	uint64_t written = 0;
 	DWORD got = 0;
 	HRESULT hr;
 	double t;
@@ -63,6 +66,8 @@ pump(HCSBC h, int fd, struct api_backup *b)
 				fprintf(stderr, "%s: write: %s\n", b->prog, strerror(-r));
 				return -1;
 			}
+			written += got;
+			fio_write_behind(fd, &wb, written);
 			b->write += bench_now_s() - t;
 		}
 		b->bytes += got;

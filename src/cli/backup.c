@@ -163,6 +163,8 @@ struct sink {
 	const char *root;    /* directory mode: the set's directory */
 	struct archive *ar;  /* tar mode */
 	int fd;              /* directory mode: the file being written */
+	uint64_t written;    /* its bytes so far, */
+	struct fio_behind wb; /* and its write-behind */
 	char path[PATH_MAX]; /* that file, for messages */
 	char **dirs;         /* directories to fsync at the end */
 	size_t n_dirs;
@@ -317,6 +319,8 @@ sink_begin(struct sink *s, const char *rel, uint64_t size)
 		return r;
 	s->fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		     FILE_MODE);
+	s->written = 0;
+	memset(&s->wb, 0, sizeof(s->wb));
 	return s->fd < 0 ? -errno : 0;
 }
 
@@ -331,9 +335,11 @@ sink_write(struct sink *s, const void *data, size_t len)
 
 	for (; r == 0 && len > 0; p += n, len -= n) {
 		n = len < WRITE_SIZE ? len : WRITE_SIZE;
-		if (!s->ar)
+		if (!s->ar) {
 			r = fio_write_full(s->fd, p, n);
-		else if (archive_write_data(s->ar, p, n) != (la_ssize_t)n)
+			s->written += n;
+			fio_write_behind(s->fd, &s->wb, s->written);
+		} else if (archive_write_data(s->ar, p, n) != (la_ssize_t)n)
 			r = tar_error(s);
 	}
 	return r;

@@ -346,3 +346,18 @@ int fio_exists(const char *path)
 		return 0;
 	return -errno;
 }
+
+void fio_write_behind(int fd, struct fio_behind *wb, uint64_t written)
+{
+	if (written < wb->started || written - wb->started < FIO_WRITE_BEHIND)
+		return;
+	(void)sync_file_range(fd, (off_t)wb->started, (off_t)(written - wb->started),
+			      SYNC_FILE_RANGE_WRITE);
+	if (wb->started > wb->waited)
+		(void)sync_file_range(fd, (off_t)wb->waited,
+				      (off_t)(wb->started - wb->waited),
+				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				      SYNC_FILE_RANGE_WAIT_AFTER);
+	wb->waited = wb->started;
+	wb->started = written;
+}

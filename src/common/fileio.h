@@ -35,4 +35,19 @@ char *fio_join(const char *dir, const char *name);
 /* 1 if path exists, 0 if not, or a negative errno. */
 int fio_exists(const char *path);
 
+/* Write-behind for a long sequential write that ends with an fsync: every
+ * FIO_WRITE_BEHIND bytes, writeback of the new window is started and the
+ * previous window's is waited for, so the disk works while the writer
+ * copies, at most two windows are dirty (a concurrent fdatasync of the redo
+ * log never queues behind a whole file) and the final fsync has little
+ * left. Advisory: errors surface at that fsync, which the caller must do.
+ * Zero-initialise one struct fio_behind per file. */
+#define FIO_WRITE_BEHIND (8u << 20)
+struct fio_behind {
+	uint64_t waited;   /* writeback done up to here */
+	uint64_t started;  /* writeback started up to here */
+};
+/* `written`: bytes written to fd so far, from offset 0. */
+void fio_write_behind(int fd, struct fio_behind *wb, uint64_t written);
+
 #endif

@@ -304,6 +304,43 @@ static void test_fsync_dirs(void **state)
 	assert_int_equal(fio_fsync_dir(in_dir(state, "missing", 1)), -ENOENT);
 }
 
+/* Write-behind: nothing below one window; past it, writeback of the new
+ * window starts and the previous one is waited for; the bytes are intact. */
+static void test_write_behind(void **state)
+{
+	static char chunk[1u << 20];
+	struct fio_behind wb = { 0, 0 };
+	const char *path = in_dir(state, "behind", 0);
+	uint64_t written = 0, first = 0;
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	size_t i;
+
+	assert_true(fd >= 0);
+	memset(chunk, 0x5A, sizeof(chunk));
+	for (i = 0; i < 2 * FIO_WRITE_BEHIND / sizeof(chunk) + 1; i++) {
+		assert_int_equal(fio_write_full(fd, chunk, sizeof(chunk)), 0);
+		written += sizeof(chunk);
+		fio_write_behind(fd, &wb, written);
+		if (written < FIO_WRITE_BEHIND) {
+			assert_int_equal(wb.started, 0);
+		} else if (first == 0) {
+			first = written; /* the first window started */
+			assert_int_equal(wb.started, written);
+			assert_int_equal(wb.waited, 0);
+		}
+	}
+	assert_true(first > 0);
+	assert_true(wb.started > first); /* a second window started ... */
+	assert_int_equal(wb.waited, first); /* ... once the first was done */
+	fio_write_behind(fd, &wb, written); /* less than a window: no change */
+	assert_true(wb.started <= written);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, written);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_behind, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
