@@ -47,6 +47,7 @@ static const char default_conf[] =
 	"checkpoint_interval_sec = 60\n"
 	"backup_max_wal_mb = 1024\n"
 	"backup_max_rate_mb = 0\n"
+	"backup_busy_rate_mb = 30\n"
 	"\n"
 	"[access]\n"
 	"; socket_group = certsrv\n"

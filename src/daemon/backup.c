@@ -73,7 +73,8 @@ struct backup_session {
 	int open_idx;                      /* -1: no file open */
 	int open_fd;                       /* a log's fd (ca.db uses d->db_fd) */
 	off_t offset;
-	int64_t pace_start_ns;             /* backup_max_rate_mb: the clock ... */
+	uint64_t pace_rate;                /* MB/s now (0: not paced) ... */
+	int64_t pace_start_ns;             /* ... since this clock ... */
 	uint64_t paced_bytes;              /* ... and the bytes sent since */
 };
 
@@ -441,6 +442,7 @@ send_data(struct req *x, int file_fd, off_t off, size_t n)
 }
 
 #define PACE_MAX_BURST_NS 100000000LL /* credit an idle client at most 0.1 s */
+#define PACE_BUSY_NS 250000000LL      /* busy: a CA write within 0.25 s */
 
 static int64_t
 monotonic_ns(void)
@@ -451,16 +453,51 @@ monotonic_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Keep the session at or under backup_max_rate_mb (10^6 bytes/s): before
- * sending n more bytes, sleep until the bytes already sent are due. A
- * client that paused (storing a file) gets at most PACE_MAX_BURST_NS of
- * credit, so the stream never bursts. Only this connection's thread waits. */
+void
+backup_ca_write_begin(struct daemon *d)
+{
+	atomic_fetch_add(&d->ca_writes_in_flight, 1);
+}
+
+void
+backup_ca_write_end(struct daemon *d)
+{
+	atomic_store(&d->last_ca_write_ns, monotonic_ns());
+	atomic_fetch_sub(&d->ca_writes_in_flight, 1);
+}
+
+/* The rate a session streams at now: backup_busy_rate_mb while the CA
+ * serves writes (one in flight — a commit slowed down by the backup's own
+ * I/O still counts — or one ended within PACE_BUSY_NS), else
+ * backup_max_rate_mb; the lower of the two when both apply; 0 = unpaced. */
+static uint64_t
+pace_rate(struct daemon *d, int64_t now)
+{
+	uint64_t max = d->cfg->backup_max_rate_mb, busy = d->cfg->backup_busy_rate_mb;
+	int busy_now = atomic_load(&d->ca_writes_in_flight) > 0 ||
+		       now - atomic_load(&d->last_ca_write_ns) < PACE_BUSY_NS;
+
+	if (busy && busy_now && (max == 0 || busy < max))
+		return busy;
+	return max;
+}
+
+/* Keep the session at or under its rate (10^6 bytes/s): before sending n
+ * more bytes, sleep until the bytes already sent are due. A client that
+ * paused (storing a file) gets at most PACE_MAX_BURST_NS of credit, so the
+ * stream never bursts; a change of rate starts a new reckoning. Only this
+ * connection's thread waits. */
 static void
-pace(struct backup_session *bs, uint64_t rate_mb, size_t n)
+pace(struct backup_session *bs, struct daemon *d, size_t n)
 {
 	int64_t now = monotonic_ns(), due;
+	uint64_t rate_mb = pace_rate(d, now);
 	struct timespec until;
 
+	if (rate_mb != bs->pace_rate) {
+		bs->pace_rate = rate_mb;
+		bs->paced_bytes = 0;
+	}
 	if (rate_mb == 0)
 		return;
 	if (bs->paced_bytes == 0)
@@ -508,7 +545,7 @@ backup_read(struct req *x)
 	/* Past the reply header the connection is committed to this reply:
 	 * a failure now can only end the connection (and the session). */
 	x->sent = 1;
-	pace(bs, x->d->cfg->backup_max_rate_mb, n);
+	pace(bs, x->d, n);
 	r = send_data(x, fd, bs->offset, n);
 	if (r < 0) {
 		shutdown(x->c->fd, SHUT_RDWR);

@@ -25,6 +25,12 @@ int backup_dynamic_files(struct req *x);
 int backup_end(struct req *x);
 int backup_restore_locations(struct req *x);
 
+/* A request that writes to the CA (submit, issue, deny, revoke, unrevoke,
+ * CRL) starts (begin) and ends (end): for backup_busy_rate_mb the CA is busy
+ * while one is in flight and for a moment after the last one. */
+void backup_ca_write_begin(struct daemon *d);
+void backup_ca_write_end(struct daemon *d);
+
 /* End the connection's session, if any, without recording it: resumes
  * checkpoints and frees the CA's backup slot. */
 void backup_session_abort(struct conn *c);

@@ -174,6 +174,10 @@ store_key(struct parse *ps, int line, const char *k, const char *v)
 		if (parse_long(v, 0, 1048576, &n) < 0)
 			return parse_fail(ps, line, "store", k, "must be 0..1048576");
 		c->backup_max_rate_mb = (uint64_t)n;
+	} else if (!strcmp(k, "backup_busy_rate_mb")) {
+		if (parse_long(v, 0, 1048576, &n) < 0)
+			return parse_fail(ps, line, "store", k, "must be 0..1048576");
+		c->backup_busy_rate_mb = (uint64_t)n;
 	} else {
 		return parse_fail(ps, line, "store", k, "unknown key");
 	}
@@ -373,6 +377,7 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	c->log_file_bytes = 16u * 1024u * 1024u;
 	c->checkpoint_interval_ms = 60000;
 	c->backup_max_wal_mb = 1024;
+	c->backup_busy_rate_mb = 30;
 	c->max_connections = 256;
 	c->max_connections_per_uid = 64;
 	c->idle_timeout_sec = 300;

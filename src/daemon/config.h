@@ -45,6 +45,7 @@ struct config {
 	uint64_t checkpoint_interval_ms;
 	uint64_t backup_max_wal_mb;   /* a full backup aborts past this WAL size */
 	uint64_t backup_max_rate_mb;  /* MB/s a backup streams at most; 0 = no limit */
+	uint64_t backup_busy_rate_mb; /* ... while the CA is writing; 0 = no limit */
 	int has_socket_group;
 	gid_t socket_group;
 	struct gid_list roles[ROLE_COUNT]; /* indexed by bit position */

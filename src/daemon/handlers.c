@@ -856,7 +856,13 @@ handle_request(struct conn *c, const struct proto_hdr *h,
 		r = req_fail(&x, CS_E_DENIED, "access denied: user %s lacks the role"
 			" needed for %s", c->peer.name, handlers[i].what);
 	} else {
+		int writes = h->type >= PROTO_SUBMIT && h->type <= PROTO_CRL_PUBLISH;
+
+		if (writes)
+			backup_ca_write_begin(c->d);
 		r = handlers[i].fn(&x);
+		if (writes)
+			backup_ca_write_end(c->d);
 		stop = r == 0 && h->type == PROTO_SHUTDOWN;
 	}
 	*sent = r == 0 && x.sent;

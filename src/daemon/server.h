@@ -52,6 +52,9 @@ struct daemon {
 				     and never closes it (I4) */
 	pthread_mutex_t backup_lock;
 	struct backup_session *backup_active; /* one session per CA */
+	_Atomic int64_t last_ca_write_ns; /* CLOCK_MONOTONIC of the last request
+					     that writes to the CA (pacing) */
+	atomic_int ca_writes_in_flight;
 
 	int listen_fd;
 	int stop_fd;              /* eventfd: written to request a stop */

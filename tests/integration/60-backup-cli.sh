@@ -275,6 +275,34 @@ if [[ $st -eq 0 && $bytes -gt 1000000 && $elapsed_ms -ge $floor_ms ]]; then
 else
 	tap_fail "backup_max_rate_mb = 1: $bytes bytes took $elapsed_ms ms (>= $floor_ms)" "exit $st" "$out"
 fi
+# backup_busy_rate_mb: held to the busy rate while a client keeps
+# submitting (backup_max_rate_mb = 0: nothing else paces it)
+daemon_stop "$D"
+sed -i -e 's/^backup_max_rate_mb = .*/backup_max_rate_mb = 0/' \
+	-e 's/^backup_busy_rate_mb = .*/backup_busy_rate_mb = 1/' "$D/certsrv.conf"
+grep -q '^backup_busy_rate_mb = 1$' "$D/certsrv.conf" || tap_bail "certsrv.conf has no backup_busy_rate_mb key"
+daemon_start "$D" || tap_bail "certsrvd does not start with backup_busy_rate_mb = 1"
+gen_csr "$W/busy.csr" "busy.example" "busy.example"
+submit_until "$D" "$W/busy.stop" "$W/busy.acked" 0 "$W/busy.csr" &
+busy_pid=$!
+sleep 0.5
+t0=$(date +%s%N)
+out=$(cs "$D" backup --keep-log "$W/busy" 2>&1)
+st=$?
+t1=$(date +%s%N)
+touch "$W/busy.stop"
+wait "$busy_pid"
+bytes=$(cat "$W/busy"/DataBase/* | wc -c)
+elapsed_ms=$(((t1 - t0) / 1000000))
+floor_ms=$((bytes / 1000 - 200))
+if [[ $st -eq 0 && $bytes -gt 1000000 && $elapsed_ms -ge $floor_ms && -s $W/busy.acked ]]; then
+	tap_ok "backup_busy_rate_mb = 1 while submits run: $bytes bytes took $elapsed_ms ms (>= $floor_ms), $(wc -l <"$W/busy.acked") certificates issued meanwhile"
+else
+	tap_fail "backup_busy_rate_mb = 1 while submits run: $bytes bytes took $elapsed_ms ms (>= $floor_ms)" "exit $st" "$out"
+fi
+daemon_stop "$D"
+sed -i 's/^backup_busy_rate_mb = .*/backup_busy_rate_mb = 30/' "$D/certsrv.conf"
+daemon_start "$D" || tap_bail "certsrvd does not restart"
 sed -i 's/^backup_max_rate_mb = .*/backup_max_rate_mb = x/' "$D/certsrv.conf"
 daemon_stop "$D"
 out=$("$CERTSRVD" --data-dir "$D" 2>&1)
