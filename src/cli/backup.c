@@ -91,29 +91,6 @@ base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* A relative path with no empty, "." or ".." component. */
-static int
-safe_relpath(const char *p)
-{
-	const char *s = p;
-	size_t n;
-
-	if (!*p || *p == '/')
-		return 0;
-	while (*s) {
-		n = strcspn(s, "/");
-		if (n == 0 || (n == 1 && s[0] == '.') ||
-		    (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		s += n;
-		if (*s == '/')
-			s++;
-		if (!*s && s[-1] == '/')
-			return 0;
-	}
-	return 1;
-}
-
 /* ------------------------------------------------------------- progress */
 
 struct progress {
@@ -737,7 +714,7 @@ transfer_dynamic(struct run *r, const char *path)
 		return EXIT_FAIL;
 	if (!strncmp(path, r->datadir, dl) && path[dl] == '/')
 		rel = path + dl + 1;
-	if (!rel || !safe_relpath(rel)) {
+	if (!rel || !manifest_safe_relpath(rel)) {
 		cli_err(r->c, "the dynamic file \"%s\" is not inside the data"
 			" directory %s", path, r->datadir);
 		return EXIT_FAIL;

@@ -469,9 +469,8 @@ parse_fail(char *why, size_t whylen, const char *fmt, ...)
 	return CS_E_CORRUPT;
 }
 
-/* A relative path without empty, "." or ".." components. */
-static int
-safe_relpath(const char *p)
+int
+manifest_safe_relpath(const char *p)
 {
 	const char *s = p;
 	size_t n;
@@ -543,7 +542,7 @@ parse_files(json_t *files, char *why, size_t whylen)
 		    !json_is_integer(size) || json_integer_value(size) < 0)
 			r = parse_fail(why, whylen, "an entry of \"files\" lacks its"
 				       " path, size or sha256");
-		else if (!safe_relpath(rel) || (strncmp(rel, "DataBase/", 9) &&
+		else if (!manifest_safe_relpath(rel) || (strncmp(rel, "DataBase/", 9) &&
 						strncmp(rel, "Dynamic/", 8)))
 			r = parse_fail(why, whylen, "lists \"%s\", which is not a"
 				       " file of DataBase/ or Dynamic/", rel);

@@ -94,5 +94,8 @@ int manifest_parse(const void *text, size_t len, json_t **out, char *why,
  * the object without its MANIFEST_SELF_FIELD member. 0, -ENOMEM or
  * CS_E_INVALID (not an object). */
 int manifest_self_sha256(const json_t *root, char hex[65]);
+/* 1 if p is a relative path with no empty, "." or ".." component (so it
+ * stays inside the directory it is joined to), else 0. */
+int manifest_safe_relpath(const char *p);
 
 #endif
