@@ -85,19 +85,6 @@ fail(struct manifest *m, int code, const char *fmt, ...)
 	return code;
 }
 
-static void
-to_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 manifest_new(const char *type, time_t created, struct manifest **out)
 {
@@ -304,7 +291,7 @@ take_cert(struct manifest *m)
 		r = fail(m, CS_E_INTERNAL, "%s: cannot read its subject and key",
 			 m->path);
 	else
-		to_hex(md, mdlen, m->key_id);
+		buf_hex(md, mdlen, m->key_id);
 	X509_free(x);
 	return r;
 }
@@ -391,7 +378,7 @@ list_file(struct manifest *m)
 
 	if (EVP_DigestFinal_ex(m->md, md, &mdlen) != 1)
 		return fail(m, CS_E_INTERNAL, "SHA-256 failed");
-	to_hex(md, mdlen, hex);
+	buf_hex(md, mdlen, hex);
 	f = json_pack("{s:s, s:I, s:s}", "path", m->path, "size",
 		      (json_int_t)m->got, "sha256", hex);
 	if (!f || json_array_append_new(m->files, f) < 0)
@@ -441,7 +428,7 @@ manifest_self_sha256(const json_t *root, char hex[65])
 	text = json_dumps(copy, MANIFEST_CANON_FLAGS);
 	if (text && EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(),
 			       NULL) == 1 && mdlen == 32) {
-		to_hex(md, mdlen, hex);
+		buf_hex(md, mdlen, hex);
 		r = 0;
 	} else if (text) {
 		r = CS_E_INTERNAL;
@@ -593,7 +580,7 @@ build(const struct manifest *m)
 
 	gmtime_r(&m->created, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	to_hex(m->lineage, sizeof(m->lineage), lineage);
+	buf_hex(m->lineage, sizeof(m->lineage), lineage);
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I,"
 			 " s:I, s:O}",
 			 "format", MANIFEST_FORMAT, "version", MANIFEST_VERSION,

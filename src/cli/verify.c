@@ -106,19 +106,6 @@ spath(char *out, const char *dir, const char *rel)
 		out[0] = '\0';
 }
 
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* ------------------------------------------------------------ file helpers */
 
 int
@@ -215,7 +202,7 @@ sha256_file(const char *path, char out[65])
 	if (r == 0 && (EVP_DigestFinal_ex(md, d, &dl) != 1 || dl != 32))
 		r = CS_E_INTERNAL;
 	if (r == 0)
-		hex(d, dl, out);
+		buf_hex(d, dl, out);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -325,7 +312,7 @@ check_manifest_identity(struct vctx *v, const struct verify_set *s, int have_ima
 			     " set's is %s", kid, v->key_id);
 	if (kid && !v->key_id[0])
 		snprintf(v->key_id, sizeof(v->key_id), "%s", kid);
-	hex(v->res->lineage, REDO_LINEAGE_LEN, mine);
+	buf_hex(v->res->lineage, REDO_LINEAGE_LEN, mine);
 	if (have_image && (!lin || strcmp(lin, mine)))
 		return vfail(v, path, "a backup of another database history: lineage"
 			     " %s, the image's is %s", lin ? lin : "(none)", mine);
@@ -495,7 +482,7 @@ check_image(struct vctx *v, const struct verify_set *s)
 	sqlite3_close_v2(db);
 	if (r < 0)
 		return r;
-	hex(v->res->lineage, REDO_LINEAGE_LEN, lin);
+	buf_hex(v->res->lineage, REDO_LINEAGE_LEN, lin);
 	say(v, "ok", "DataBase/ca.db: database image at LSN %llu, lineage %s,"
 	    " quick_check ok", (unsigned long long)v->res->image_lsn, lin);
 	return 0;
@@ -555,8 +542,8 @@ check_log_header(struct vctx *v, const char *path, uint32_t gen,
 		return vfail(v, path, "its header says generation %08X: the file is"
 			     " named for another generation", h->generation);
 	if (memcmp(h->lineage, v->res->lineage, REDO_LINEAGE_LEN)) {
-		hex(h->lineage, REDO_LINEAGE_LEN, a);
-		hex(v->res->lineage, REDO_LINEAGE_LEN, b);
+		buf_hex(h->lineage, REDO_LINEAGE_LEN, a);
+		buf_hex(v->res->lineage, REDO_LINEAGE_LEN, b);
 		return vfail(v, path, "a log of another CA or of another history:"
 			     " lineage %s, the database image's is %s", a, b);
 	}

@@ -152,3 +152,15 @@ uint8_t *buf_detach(struct buf *b, size_t *len)
 	buf_init(b);
 	return d;
 }
+
+void buf_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -104,4 +104,7 @@ static inline void le64_store(uint8_t *p, uint64_t v)
 	le32_store(p + 4, (uint32_t)(v >> 32));
 }
 
+/* n bytes as lowercase hex into out, which holds 2n + 1 chars (NUL-ended). */
+void buf_hex(const uint8_t *p, size_t n, char *out);
+
 #endif

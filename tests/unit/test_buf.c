@@ -191,6 +191,19 @@ static void test_strerror_all_codes(void **state)
 	assert_non_null(cs_strerror(-2000000000));
 }
 
+static void test_hex(void **state)
+{
+	static const uint8_t in[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char out[2 * sizeof(in) + 1];
+
+	(void)state;
+	memset(out, 'x', sizeof(out));
+	buf_hex(in, sizeof(in), out);
+	assert_string_equal(out, "000fa5ff");
+	buf_hex(in, 0, out);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_reset_keeps_allocation),
 		cmocka_unit_test(test_oom_is_sticky),
 		cmocka_unit_test(test_strerror_all_codes),
+		cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
