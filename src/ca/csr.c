@@ -7,6 +7,7 @@
 #include "ca/csr.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,40 +175,78 @@ static int whole_bytes(const ASN1_BIT_STRING *bits)
  * malformed), KEY_UNSUPPORTED, or a negative errno. */
 enum { KEY_UNSUPPORTED = 1 };
 
-/* An EC key on a named curve we accept, from its encoded point. Explicit
- * curve parameters are not accepted. */
+/* Parameter-only keys for the accepted curves, built once and then only
+ * read: a subject key is a copy of its curve's parameters plus the point.
+ * EVP_PKEY_fromdata() with the group's name would rebuild the group for
+ * every request, which costs a quarter of a signature verification. */
+static const int ec_curves[] = {
+	NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1,
+};
+#define EC_CURVES (sizeof(ec_curves) / sizeof(ec_curves[0]))
+static EVP_PKEY *ec_params[EC_CURVES];
+static pthread_mutex_t ec_params_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The parameter-only key of curve number i of ec_curves; NULL when memory
+ * runs out (the next call tries again). Never freed: it lives as long as
+ * the process, like OpenSSL's own tables. */
+static EVP_PKEY *ec_params_of(size_t i)
+{
+	OSSL_PARAM params[2];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *key;
+
+	pthread_mutex_lock(&ec_params_lock);
+	key = ec_params[i];
+	if (key == NULL) {
+		params[0] = OSSL_PARAM_construct_utf8_string(
+			OSSL_PKEY_PARAM_GROUP_NAME,
+			(char *)OBJ_nid2sn(ec_curves[i]), 0);
+		params[1] = OSSL_PARAM_construct_end();
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+		    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEY_PARAMETERS,
+				      params) != 1)
+			key = NULL;
+		EVP_PKEY_CTX_free(ctx);
+		ec_params[i] = key;
+	}
+	pthread_mutex_unlock(&ec_params_lock);
+	return key;
+}
+
+/* An EC key on a named curve we accept, from its encoded point (which
+ * EVP_PKEY_set1_encoded_public_key checks is on the curve). Explicit curve
+ * parameters are not accepted. */
 static int ec_key(const CSR_SPKI *spki, EVP_PKEY **out)
 {
 	const ASN1_OBJECT *alg;
 	const void *param;
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL;
-	const char *group;
+	EVP_PKEY *curve_params, *key;
+	size_t i;
 	int ptype, curve;
 
 	X509_ALGOR_get0(&alg, &ptype, &param, spki->algorithm);
 	if (ptype != V_ASN1_OBJECT)
 		return KEY_UNSUPPORTED;
 	curve = OBJ_obj2nid(param);
-	if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1 &&
-	    curve != NID_secp521r1)
+	for (i = 0; i < EC_CURVES && ec_curves[i] != curve; i++)
+		;
+	if (i == EC_CURVES)
 		return KEY_UNSUPPORTED;
 	if (!whole_bytes(spki->public_key))
 		return 0;
-	group = OBJ_nid2sn(curve);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-						     (char *)group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-						      spki->public_key->data,
-						      (size_t)spki->public_key->length);
-	params[2] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (ctx == NULL)
+	curve_params = ec_params_of(i);
+	key = curve_params ? EVP_PKEY_new() : NULL;
+	if (key == NULL || EVP_PKEY_copy_parameters(key, curve_params) != 1) {
+		EVP_PKEY_free(key);
 		return -ENOMEM;
-	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		*out = NULL; /* not a point on the curve */
-	EVP_PKEY_CTX_free(ctx);
+	}
+	if (EVP_PKEY_set1_encoded_public_key(key, spki->public_key->data,
+					     (size_t)spki->public_key->length) != 1) {
+		EVP_PKEY_free(key); /* not a point on the curve */
+		key = NULL;
+	}
+	*out = key;
 	return 0;
 }
 
