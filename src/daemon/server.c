@@ -259,6 +259,7 @@ conn_main(void *arg)
 {
 	struct conn *c = arg;
 
+	(void)pthread_setname_np(pthread_self(), "conn");
 	serve(c);
 	/* A backup session belongs to its connection: a client that goes
 	 * away aborts it, and everything it paused resumes. */

@@ -429,6 +429,9 @@ commit_main(void *arg)
 	struct op *batch;
 	struct timespec until;
 
+	/* Named so that operators (top -H) and bench/issue can tell it from
+	 * the connection threads; a failure to name it changes nothing. */
+	(void)pthread_setname_np(pthread_self(), COMMIT_THREAD_NAME);
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		batch = take_batch(c);

@@ -69,6 +69,9 @@ struct commit_stats {
 
 struct commit;
 
+/* The commit thread's name (/proc/PID/task/TID/comm). */
+#define COMMIT_THREAD_NAME "commit"
+
 /* Start the thread. It takes ownership of db (the writer connection) and w
  * (closed by commit_stop). checkpoint_lsn is the LSN in the checkpoint file
  * at start. */
