@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct pj_hdr {
 static pthread_mutex_t pj_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static int pj_fd = -1;
 static unsigned long pj_saved_count;
+static unsigned long pj_records;
 
 int
 pj_enabled(void)
@@ -82,6 +84,29 @@ journal_fd(void)
 	return pj_fd;
 }
 
+/* POWERLOSS_KILL_AT=N: SIGKILL this process right after the Nth record is
+ * journaled, before its operation runs. Called under pj_lock(). A value
+ * that is not a positive number aborts (a typo must not test nothing). */
+static void
+kill_at_record(void)
+{
+	const char *v = getenv("POWERLOSS_KILL_AT");
+	char *end;
+	unsigned long target;
+
+	pj_records++;
+	if (!v || !*v)
+		return;
+	errno = 0;
+	target = strtoul(v, &end, 10);
+	if (errno || *end || target == 0) {
+		errno = EINVAL;
+		pj_die("POWERLOSS_KILL_AT is not a positive number");
+	}
+	if (pj_records == target)
+		(void)syscall(SYS_kill, getpid(), SIGKILL);
+}
+
 void
 pj_append(const struct pj_rec *r)
 {
@@ -123,6 +148,7 @@ pj_append(const struct pj_rec *r)
 	free(buf);
 	if (n != (long)total)
 		pj_die("short write");
+	kill_at_record();
 }
 
 void

@@ -14,6 +14,10 @@
  *
  * Guarantees: the shims serialise "journal + operation" under pj_lock(), so
  * the journal order is the order in which the operations reached the kernel.
+ *
+ * With POWERLOSS_KILL_AT=N the process SIGKILLs itself right after its Nth
+ * record is journaled (before that operation runs): a kill at an exact
+ * point of, e.g., recovery, whose few milliseconds a random kill misses.
  */
 #ifndef POWERLOSS_PJOURNAL_H
 #define POWERLOSS_PJOURNAL_H
