@@ -10,6 +10,7 @@
  * a failed call leaves both the file and the context as they were.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -330,6 +331,73 @@ int restore_complete(struct restore_ctx *c, int32_t status)
 	return r;
 }
 
+/* Give `path` (absolute) to uid:gid when it lies inside the data directory; a path elsewhere is the caller's and stays as it is. A
+ * file that is not there is not an error. */
+static int restore_give(const struct restore_ctx *c, const char *path,
+			uid_t uid, gid_t gid)
+{
+	size_t n = strlen(c->datadir);
+	int r;
+
+	if (path == NULL || strncmp(path, c->datadir, n) != 0 || path[n] != '/')
+		return 0;
+	r = fio_give_beneath(c->datadir, path + n + 1, uid, gid);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The logs gen_low..gen_high of a registered log directory. */
+static int restore_give_logs(const struct restore_ctx *c, const char *dir,
+			     const struct restore_registration *reg,
+			     uid_t uid, gid_t gid)
+{
+	char path[4096];
+	uint32_t g;
+	int r;
+
+	r = restore_give(c, dir, uid, gid);
+	for (g = reg->gen_low; r == 0 && dir && g >= reg->gen_low &&
+			       g <= reg->gen_high; g++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/ca%08X.log", dir,
+				     (unsigned)g) >= sizeof(path))
+			return -ENAMETOOLONG;
+		r = restore_give(c, path, uid, gid);
+	}
+	return r;
+}
+
+/* When root runs a restore into a data directory that belongs to another
+ * user (certsrvd running as a service user), what the restore placed there
+ * is given to that user, or certsrvd could not read it: DATADIR/restore,
+ * restore.env, and each registration's database image and logs that lie
+ * inside the data directory. 0 or the first error. */
+static int restore_give_to_owner(const struct restore_ctx *c)
+{
+	const struct restore_registration *reg;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+	int r;
+
+	r = fio_datadir_owner(c->datadir, &uid, &gid);
+	if (r <= 0)
+		return r;
+	r = fio_give_beneath(c->datadir, RESTORE_SUBDIR, uid, gid);
+	if (r == 0)
+		r = fio_give_beneath(c->datadir, RESTORE_SUBDIR "/restore.env",
+				     uid, gid);
+	for (i = 0; r == 0 && i < c->st.n; i++) {
+		reg = &c->st.regs[i];
+		r = restore_give(c, reg->map_to, uid, gid);
+		if (r == 0)
+			r = restore_give_logs(c, reg->log_path, reg, uid, gid);
+		if (r == 0)
+			r = restore_give_logs(c, reg->backup_log_path, reg, uid, gid);
+		if (r == 0)
+			r = restore_give(c, reg->checkpoint, uid, gid);
+	}
+	return r;
+}
+
 int restore_end(struct restore_ctx *c)
 {
 	int old = c->st.ended;
@@ -340,9 +408,11 @@ int restore_end(struct restore_ctx *c)
 	c->st.ended = 1;
 	keep_file_options(c);
 	r = restorereg_save(c->datadir, &c->st);
-	if (r < 0)
+	if (r < 0) {
 		c->st.ended = old;
-	return r;
+		return r;
+	}
+	return restore_give_to_owner(c);
 }
 
 /* Append one PT_LIST entry: tag, datadir/rel, NUL. */

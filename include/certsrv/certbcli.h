@@ -730,10 +730,18 @@ CertSrvRestoreRegisterComplete(HCSBC hbc, HRESULT hrRestoreState);
  * it was). Always frees hbc, even when the write fails; hbc must not be
  * used again. If a registration is incomplete or failed, the file keeps
  * saying so and certsrvd refuses to start with a message that says which.
+ * Called by root for a data directory that belongs to another user (the
+ * user certsrvd runs as), it then gives that user what the restore placed
+ * inside the data directory: DATADIR/restore, restore.env, and the
+ * registered database image and logs that lie inside the data directory
+ * (paths are followed without symbolic links; a file with other hard links
+ * is refused). Registered files elsewhere stay as they are: certsrvd must
+ * be able to read them.
  * After the CA has recovered, take a new FULL backup: sets from before the
  * restore cannot be combined with sets from after it.
  * Errors: E_INVALIDARG (hbc not a restore handle; not freed then); the
- * error of the write (the handle is freed anyway).
+ * error of the write or of giving a file to the data directory's owner
+ * (the handle is freed anyway).
  */
 typedef HRESULT(CERTBCLI_CALL FNCERTSRVRESTOREEND)(HCSBC hbc);
 CERTBCLI_API HRESULT CERTBCLI_CALL CertSrvRestoreEnd(HCSBC hbc);

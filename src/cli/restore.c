@@ -619,6 +619,35 @@ make_parent(const struct cli *c, const char *path)
 	return e < 0 ? -1 : 0;
 }
 
+/* When root restores into a data directory that belongs to a service user,
+ * a dynamic file it placed, and each directory above it up to the data
+ * directory, go to that user (certsrvd, running as it, reads them and
+ * writes CRLs into certenroll/). */
+static int
+give_dynamic(const struct cli *c, const char *datadir, const char *child)
+{
+	char rel[PATH_MAX];
+	char *slash;
+	uid_t uid;
+	gid_t gid;
+	int e;
+
+	e = fio_datadir_owner(datadir, &uid, &gid);
+	snprintf(rel, sizeof(rel), "%s", child);
+	while (e > 0) {
+		e = fio_give_beneath(datadir, rel, uid, gid);
+		slash = strrchr(rel, '/');
+		if (e < 0 || !slash)
+			break;
+		*slash = '\0';
+		e = 1;
+	}
+	if (e < 0)
+		cli_err(c, "%s/%s: cannot give it to the data directory's owner: %s",
+			datadir, rel, cs_strerror(e));
+	return e < 0 ? -1 : 0;
+}
+
 /* Walk setdir/Dynamic/rel recursively. */
 static int
 walk_dynamic(const struct cli *c, const char *setdir, const char *datadir,
@@ -662,6 +691,8 @@ walk_dynamic(const struct cli *c, const char *setdir, const char *datadir,
 		r = make_parent(c, dst);
 		if (r == 0)
 			r = restore_one_dynamic(c, src, dst, child, mode, out);
+		if (r == 0)
+			r = give_dynamic(c, datadir, child);
 	}
 	closedir(d);
 	return r;

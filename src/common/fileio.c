@@ -315,6 +315,93 @@ out:
 	return r;
 }
 
+int fio_datadir_owner(const char *datadir, uid_t *uid, gid_t *gid)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(datadir, &st) < 0)
+		return -errno;
+	if (st.st_uid == 0)
+		return 0;
+	*uid = st.st_uid;
+	*gid = st.st_gid;
+	return 1;
+}
+
+/* Open the next component of a path below dfd, never through a symbolic
+ * link: a directory on the way, or (last) the target itself. */
+static int open_component(int dfd, const char *name, int last)
+{
+	int fd;
+
+	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	do
+		fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+			    (last ? 0 : O_DIRECTORY));
+	while (fd < 0 && errno == EINTR);
+	if (fd >= 0)
+		return fd;
+	/* O_NOFOLLOW on a symbolic link: ELOOP for the last component,
+	 * ENOTDIR with O_DIRECTORY for the others. */
+	if (errno == ENOTDIR && !last) {
+		struct stat st;
+
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return -ELOOP;
+		return -ENOTDIR;
+	}
+	return -errno;
+}
+
+int fio_give_beneath(const char *datadir, const char *rel, uid_t uid, gid_t gid)
+{
+	char *copy = NULL, *name, *slash;
+	struct stat st;
+	int dfd, fd, r = 0;
+
+	if (rel == NULL || rel[0] == '/' || rel[0] == '\0')
+		return -EINVAL;
+	copy = strdup(rel);
+	if (copy == NULL)
+		return -ENOMEM;
+	dfd = open(datadir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+	if (dfd < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (name = copy;; name = slash + 1) {
+		slash = strchr(name, '/');
+		if (slash)
+			*slash = '\0';
+		fd = open_component(dfd, name, slash == NULL);
+		close(dfd);
+		dfd = fd;
+		if (fd < 0 || !slash)
+			break;
+	}
+	if (dfd < 0) {
+		r = dfd;
+		goto out;
+	}
+	if (fstat(dfd, &st) < 0)
+		r = -errno;
+	else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (S_ISREG(st.st_mode) && st.st_nlink != 1)
+		r = -EMLINK;
+	else if ((st.st_uid != uid || st.st_gid != gid) && fchown(dfd, uid, gid) < 0)
+		r = -errno;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(copy);
+	return r;
+}
+
 char *fio_join(const char *dir, const char *name)
 {
 	size_t dl, nl, sep;

@@ -35,6 +35,24 @@ char *fio_join(const char *dir, const char *name);
 /* 1 if path exists, 0 if not, or a negative errno. */
 int fio_exists(const char *path);
 
+/* Ownership of what a root process writes into a data directory owned by a
+ * service user (certsrvd running as that user must be able to read it).
+ *
+ * fio_datadir_owner: 1 with the data directory's owner and group in *uid,
+ * *gid when this process runs as root and datadir belongs to another user;
+ * 0 when what this process creates there may stay as created; -errno if
+ * datadir cannot be examined.
+ *
+ * fio_give_beneath: give datadir/rel to uid:gid. rel is resolved below
+ * datadir one component at a time without following any symbolic link and
+ * may not contain "." or ".." components; the target must be a directory
+ * or a regular file with a single link (so that a link planted by the
+ * directory's owner cannot make root give away another file). 0, -ELOOP (a
+ * symbolic link on the way), -EMLINK (a file with other links), -EINVAL (a
+ * bad rel or another file type), or -errno. */
+int fio_datadir_owner(const char *datadir, uid_t *uid, gid_t *gid);
+int fio_give_beneath(const char *datadir, const char *rel, uid_t uid, gid_t gid);
+
 /* Write-behind for a long sequential write that ends with an fsync: every
  * FIO_WRITE_BEHIND bytes, writeback of the new window is started and the
  * previous window's is waited for, so the disk works while the writer

@@ -219,10 +219,12 @@ restorereg_load(const char *datadir, struct restore_state *st, char *err,
 	if (r == 0)
 		r = -ENOENT;
 	else if (r > 0) {
-		/* inih: -1 the file could not be opened, -2 out of memory. */
+		/* inih: -1 the file could not be opened (errno from fopen),
+		 * -2 out of memory. */
+		errno = 0;
 		r = ini_parse(path, on_entry, &ps);
 		if (r == -1)
-			r = errno == ENOMEM ? -ENOMEM : -EIO;
+			r = errno ? -errno : -EIO;
 		else if (r == -2)
 			r = -ENOMEM;
 	}

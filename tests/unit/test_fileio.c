@@ -341,6 +341,75 @@ static void test_write_behind(void **state)
 	assert_int_equal((uint64_t)st.st_size, written);
 }
 
+/* fio_give_beneath: what it gives, and the paths it refuses. The uid:gid
+ * given is the file's own unless the test runs as root (then nobody's, so
+ * that the change is seen). */
+static void test_give_beneath(void **state)
+{
+	struct fixture *f = *state;
+	uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+	gid_t gid = geteuid() == 0 ? 65534 : getegid();
+	char path[128], other[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sub", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sub/file", f->dir);
+	assert_int_equal(fio_write_atomic(path, "x", 1, 0600), 0);
+
+	assert_int_equal(fio_give_beneath(f->dir, "sub", uid, gid), 0);
+	assert_int_equal(fio_give_beneath(f->dir, "sub/file", uid, gid), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+	assert_int_equal(st.st_gid, gid);
+
+	/* Refused: absolute, empty, "." and ".." components, missing. */
+	assert_int_equal(fio_give_beneath(f->dir, path, uid, gid), -EINVAL);
+	assert_int_equal(fio_give_beneath(f->dir, "", uid, gid), -EINVAL);
+	assert_int_equal(fio_give_beneath(f->dir, "sub/../sub/file", uid, gid), -EINVAL);
+	assert_int_equal(fio_give_beneath(f->dir, "./sub", uid, gid), -EINVAL);
+	assert_int_equal(fio_give_beneath(f->dir, "sub//file", uid, gid), -EINVAL);
+	assert_int_equal(fio_give_beneath(f->dir, "sub/none", uid, gid), -ENOENT);
+
+	/* A symbolic link, last or on the way, is never followed. */
+	snprintf(other, sizeof(other), "%s/link", f->dir);
+	assert_int_equal(symlink("sub/file", other), 0);
+	assert_int_equal(fio_give_beneath(f->dir, "link", uid, gid), -ELOOP);
+	snprintf(other, sizeof(other), "%s/dirlink", f->dir);
+	assert_int_equal(symlink("sub", other), 0);
+	assert_int_equal(fio_give_beneath(f->dir, "dirlink/file", uid, gid), -ELOOP);
+
+	/* A file with another hard link is not given away. */
+	snprintf(other, sizeof(other), "%s/hard", f->dir);
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(fio_give_beneath(f->dir, "sub/file", uid, gid), -EMLINK);
+
+	/* Other file types are refused. */
+	snprintf(other, sizeof(other), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(other, 0600), 0);
+	assert_int_equal(fio_give_beneath(f->dir, "fifo", uid, gid), -EINVAL);
+}
+
+/* fio_datadir_owner: something to do only for root in a directory that
+ * belongs to another user. */
+static void test_datadir_owner(void **state)
+{
+	struct fixture *f = *state;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	assert_int_equal(fio_datadir_owner(f->dir, &uid, &gid), 0);
+	if (geteuid() != 0) {
+		assert_int_equal(fio_datadir_owner("/nonexistent-dir", &uid, &gid), 0);
+		return;
+	}
+	assert_int_equal(fio_datadir_owner("/nonexistent-dir", &uid, &gid), -ENOENT);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_int_equal(fio_datadir_owner(f->dir, &uid, &gid), 1);
+	assert_int_equal(uid, 65534);
+	assert_int_equal(gid, 65534);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +428,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give_beneath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_datadir_owner, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
