@@ -275,13 +275,15 @@ int fio_fsync_parent(const char *path)
 	return r;
 }
 
-/* Create one directory; an existing directory is fine. */
+/* Create one directory; an existing directory is fine. A new one is made
+ * durable: its entry in the parent is fsync'd (a power cut must not take
+ * away a directory that a later fsync'd file lives in). */
 static int fio_mkdir_one(const char *path, mode_t mode)
 {
 	struct stat st;
 
 	if (mkdir(path, mode) == 0)
-		return 0;
+		return fio_fsync_parent(path);
 	if (errno != EEXIST)
 		return -errno;
 	if (stat(path, &st) < 0)

@@ -28,7 +28,8 @@ int fio_read_all(const char *path, size_t max, uint8_t **out, size_t *len);
 /* fsync the directory that holds path (dirname of path). */
 int fio_fsync_parent(const char *path);
 int fio_fsync_dir(const char *dir);
-/* mkdir -p with mode for created components; existing dirs are fine. */
+/* mkdir -p with mode for created components; existing dirs are fine. Each
+ * directory it creates is durable on return (the parent is fsync'd). */
 int fio_mkdirs(const char *path, mode_t mode);
 /* Join dir and name into a malloc'd path (caller frees); NULL on OOM. */
 char *fio_join(const char *dir, const char *name);

@@ -8,7 +8,8 @@
 # ca.chk (temp write, fsync, rename, directory fsync), backup streaming on
 # the server (sendfile of ca.db and of a log, reads of a log) and on the
 # client (`certsrv backup DIR` on a full disk: write, fsync of a file, fsync
-# of the set's directory). Each case proves: a clear error (daemon log, or
+# of the set's directory), and `certsrv init` (fsync of a directory it made).
+# Each case proves: a clear error (daemon log, or
 # CLI message and non-zero exit); the sticky failed state for the log (I6);
 # no crash; every acknowledged serial back after a restart; a failed backup
 # leaves no history and truncates nothing; the next backup works once the
@@ -263,6 +264,24 @@ stream_case "server: reading a log to check it EIO" "read:$LOG:1:EIO" server
 stream_case "client: disk full writing the set" "write:*/DataBase/*:1+:ENOSPC" client
 stream_case "client: fsync of a file of the set EIO" "fsync:*/DataBase/ca????????.log:1:EIO" client
 stream_case "client: fsync of the set's directory EIO" "fsync:*/DataBase:1:EIO" client
+
+# ------------------------------------------------------------ certsrv init
+# init makes the layout durable: every directory it creates has its entry
+# fsync'd in its parent, so a power cut after "initialized" cannot take a
+# directory away. A failed fsync of the data directory (where ca/, db/,
+# logs/... are made) fails init with the reason and leaves nothing behind,
+# and init then works once the fault is gone.
+DI=$(realpath "$TEST_TMP")/init-fault
+mkdir -p "$DI"
+wrap "$REAL_CERTSRV" "fsync:$DI:1:EIO" "$W" "$W/certsrv-init-faulty"  # armed: $W exists
+out=$("$W/certsrv-init-faulty" --data-dir "$DI" init --subject "CN=Fault Root" 2>&1)
+st=$?
+[[ $st -ne 0 && $out == *"faultfs: fsync $DI -> "* && $out == *"cannot create"*"nput/output error"* ]]
+tap_check "init: a failed fsync of a directory it made fails init with the reason" $? \
+	"exit $st" "$out"
+tap_is "$(ls -A "$DI" 2>&1)" "" "init: nothing is left behind after the failure"
+out=$(cs "$DI" init --subject "CN=Fault Root" 2>&1)
+tap_check "init: works once the fault is gone" $? "$out"
 
 # ------------------------------------------------------ allocation failure
 
