@@ -13,7 +13,8 @@
 #                          entry points of certadm.c, so no CertSrv* symbol
 #                          is defined twice).
 #   $(B)/tests/test_certadm_restore  the restore half's unit test, linked the
-#                          same way.
+#                          same way. Both also link the test-only fake
+#                          certsrvd listener tests/unit/fakesrv.c.
 
 LIB_SRC     := $(wildcard lib/*.c)
 LIB_OBJ     := $(call obj,$(LIB_SRC))
@@ -54,17 +55,20 @@ all: $(B)/libcertadm.so $(B)/libcertadm.pc
 
 # An explicit rule: GNU make prefers it to the generic $(B)/tests/test_% rule.
 $(B)/tests/test_certadm: tests/unit/test_certadm.c $(LIB_INT_OBJ) $(COMMON_A) \
-			 $(B)/libcertadm.so
+			 $(B)/libcertadm.so $(call obj,tests/unit/fakesrv.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ tests/unit/test_certadm.c \
+		$(call obj,tests/unit/fakesrv.c) \
 		$(LIB_INT_OBJ) $(COMMON_A) $(LIB_LIBS) -L$(B) -lcertadm \
 		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread
 
 $(B)/tests/test_certadm_restore: tests/unit/test_certadm_restore.c $(LIB_INT_OBJ) \
-				 $(COMMON_A) $(B)/libcertadm.so
+				 $(COMMON_A) $(B)/libcertadm.so \
+				 $(call obj,tests/unit/fakesrv.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ tests/unit/test_certadm_restore.c \
+		$(call obj,tests/unit/fakesrv.c) \
 		$(LIB_INT_OBJ) $(COMMON_A) $(LIB_LIBS) -L$(B) -lcertadm \
 		-Wl,-rpath,'$$ORIGIN/..' -lcmocka -ldl -lpthread

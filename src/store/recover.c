@@ -431,7 +431,9 @@ read_start_state(const struct store_paths *p, sqlite3 *db, struct ckpt *ck,
 			    p->ckpt_path, p->db_path);
 	if (info->applied_lsn < ck->lsn)
 		return fail(err, errlen, CS_E_CORRUPT,
-			    "%s holds LSN %llu but the checkpoint says %llu was written",
+			    "%s holds LSN %llu but the checkpoint says %llu was written:"
+			    " the database is an older copy (if a restore was"
+			    " interrupted, run certsrv restore again)",
 			    p->db_path, (unsigned long long)info->applied_lsn,
 			    (unsigned long long)ck->lsn);
 	info->checkpoint_lsn = ck->lsn;
@@ -510,7 +512,8 @@ recover_open(const struct store_paths *p, sqlite3 **dbp,
 	*dbp = NULL;
 	memset(info, 0, sizeof(*info));
 	if (!fio_exists(p->db_path))
-		return fail(err, errlen, -ENOENT, "%s does not exist", p->db_path);
+		return fail(err, errlen, -ENOENT, "%s does not exist (restore it from"
+			    " a backup: certsrv restore)", p->db_path);
 	r = db_open_writer(p->db_path, 0, &db);
 	if (r < 0) {
 		r = fail(err, errlen, r, "%s: %s", p->db_path, cs_strerror(r));

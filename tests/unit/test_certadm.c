@@ -11,7 +11,7 @@
  *   - the internal modules (linked in as objects): strict UTF-8 <-> UTF-16,
  *     list building from PT_LIST payloads in both flavours, the read-hint
  *     rule, the HRESULT table for every internal code and the messages;
- *   - whole sessions against a fake server thread listening at
+ *   - whole sessions against a fake server thread (fakesrv.c) listening at
  *     DATADIR/run/certsrvd.sock: Prepare -> RestoreGetDatabaseLocations ->
  *     GetDatabaseNames -> OpenFile/Read/Close -> GetBackupLogs -> ... -> End
  *     return exactly the bytes and lists served, in both flavours; server
@@ -20,7 +20,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -33,7 +32,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <uchar.h>
 #include <unistd.h>
@@ -44,6 +42,7 @@
 #include "common/buf.h"
 #include "common/errors.h"
 #include "common/proto.h"
+#include "fakesrv.h"
 #include "hresult.h"
 #include "lists.h"
 #include "session.h"
@@ -99,15 +98,6 @@ static void put_w_unit(struct buf *b, unsigned v)
 static uint8_t pattern(size_t i, uint8_t seed)
 {
 	return (uint8_t)(i * 31u + seed + (i >> 9));
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* --------------------------------------------------- constants and types */
@@ -376,7 +366,7 @@ static void test_offline_and_bad_names(void **state)
 		assert_true(CertSrvIsServerOnlineW(bad, &on) == E_INVALIDARG);
 	}
 	free(wdir);
-	assert_int_equal(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(fakesrv_rmtree(dir), 0);
 }
 
 /* ---------------------------------------------------------- strconv */
@@ -741,9 +731,7 @@ enum fake_bad {
 struct fake {
 	char dir[64];
 	char sock[128];
-	int lfd;
-	pthread_t thread;
-	int started;
+	struct fakesrv srv;
 	pthread_mutex_t mu;
 	/* served */
 	char path[F_NFILES][192];
@@ -751,7 +739,6 @@ struct fake {
 	struct buf db_list, log_list, dyn_list, loc_list;
 	uint8_t *scratch;
 	/* configuration (under mu) */
-	int stop;
 	uint16_t fail_type;
 	int fail_code;
 	uint16_t drop_type;
@@ -767,8 +754,10 @@ static void fake_reply_ok(struct buf *out, uint32_t id)
 	proto_begin(out, PROTO_REPLY_OK, id);
 }
 
-static void fake_serve(struct fake *f, int fd)
+/* The fakesrv callback: serve the backup protocol on one connection. */
+static int fake_serve(void *arg, int fd)
 {
+	struct fake *f = arg;
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct proto_hdr h;
 	struct proto_reader rd;
@@ -882,33 +871,7 @@ send:
 	free(path);
 	buf_release(&in);
 	buf_release(&out);
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake *f = arg;
-	struct timeval tv = { .tv_sec = 20, .tv_usec = 0 };
-	int fd, stop;
-
-	for (;;) {
-		fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		pthread_mutex_lock(&f->mu);
-		stop = f->stop;
-		pthread_mutex_unlock(&f->mu);
-		if (stop) {
-			close(fd);
-			break;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		fake_serve(f, fd);
-		close(fd);
-	}
-	return NULL;
+	return 0;
 }
 
 static void list_add(struct buf *b, uint8_t tag, const char *path)
@@ -921,19 +884,13 @@ static void list_add(struct buf *b, uint8_t tag, const char *path)
 static int fake_setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char run[96], tmp[256];
+	char tmp[256];
 
 	if (f == NULL)
 		return -1;
-	f->lfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	memcpy(f->dir, "/tmp/test_certadm.XXXXXX", sizeof("/tmp/test_certadm.XXXXXX"));
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(run, sizeof(run), "%s/run", f->dir);
-	snprintf(f->sock, sizeof(f->sock), "%s/run/certsrvd.sock", f->dir);
-	if (mkdir(run, 0700) < 0)
+	if (fakesrv_datadir(f->dir, f->sock, sizeof(f->sock)) < 0)
 		return -1;
 	f->scratch = malloc(PROTO_MAX_READ + 1);
 	if (f->scratch == NULL)
@@ -957,14 +914,8 @@ static int fake_setup(void **state)
 	list_add(&f->loc_list, CSBFT_LOG_DIR, tmp);
 	list_add(&f->loc_list, CSBFT_CHECKPOINT_DIR, tmp);
 
-	memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(f->lfd, 8) < 0)
+	if (fakesrv_start(&f->srv, f->sock, fake_serve, f) < 0)
 		return -1;
-	if (pthread_create(&f->thread, NULL, fake_main, f) != 0)
-		return -1;
-	f->started = 1;
 	*state = f;
 	return 0;
 }
@@ -972,25 +923,10 @@ static int fake_setup(void **state)
 static int fake_teardown(void **state)
 {
 	struct fake *f = *state;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, r;
+	int r;
 
-	if (f->started) {
-		pthread_mutex_lock(&f->mu);
-		f->stop = 1;
-		pthread_mutex_unlock(&f->mu);
-		memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-				shutdown(f->lfd, SHUT_RDWR);
-			close(fd);
-		}
-		pthread_join(f->thread, NULL);
-	}
-	if (f->lfd >= 0)
-		close(f->lfd);
-	r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fakesrv_stop(&f->srv);
+	r = fakesrv_rmtree(f->dir);
 	buf_release(&f->db_list);
 	buf_release(&f->log_list);
 	buf_release(&f->dyn_list);

@@ -19,7 +19,7 @@
  *     (E_ACCESSDENIED, as an unprivileged child when run as root);
  *   - the offline check: Prepare while a fake daemon answers, or while the
  *     data directory's lock is held -> 0x80070020;
- *   - CertSrvServerControl against a fake server thread at
+ *   - CertSrvServerControl against a fake server thread (fakesrv.c) at
  *     DATADIR/run/certsrvd.sock: SHUTDOWN is sent, answered, and the call
  *     returns once the server stopped answering (and the lock is free);
  *     refusal, timeout, bad flags, no-op flags, offline;
@@ -28,7 +28,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -40,10 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <uchar.h>
@@ -58,6 +54,7 @@
 #include "common/proto.h"
 #include "common/restorereg.h"
 #include "control.h"
+#include "fakesrv.h"
 #include "hresult.h"
 
 #define HR(x) ((HRESULT)(x))
@@ -111,15 +108,6 @@ static void join(char *out, size_t size, const char *a, const char *b)
 	assert_true((size_t)snprintf(out, size, "%s%s", a, b) < size);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -137,13 +125,9 @@ enum fake_mode {
 };
 
 struct fake {
-	pthread_t thread;
-	int started;
-	int lfd;
+	struct fakesrv srv;
 	pthread_mutex_t mu;
-	enum fake_mode mode;
-	int stop;      /* under mu */
-	int closed;    /* under mu: the listening socket is closed */
+	enum fake_mode mode; /* under mu, like the counts */
 	unsigned pings, shutdowns, others;
 };
 
@@ -158,9 +142,11 @@ struct fx {
 	struct fake fake;
 };
 
-/* Serve one connection; 1 if the server must stop (shutdown done). */
-static int fake_serve(struct fake *f, int fd)
+/* The fakesrv callback: serve one connection; 1 if the server must stop
+ * (shutdown done): fakesrv then stops listening, like certsrvd. */
+static int fake_serve(void *arg, int fd)
 {
+	struct fake *f = arg;
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct proto_hdr h;
 	int stop = 0;
@@ -192,90 +178,20 @@ static int fake_serve(struct fake *f, int fd)
 	return stop;
 }
 
-static void *fake_main(void *arg)
-{
-	struct fake *f = arg;
-	struct timeval tv = { .tv_sec = 20, .tv_usec = 0 };
-	int fd, stop;
-
-	for (;;) {
-		fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		pthread_mutex_lock(&f->mu);
-		stop = f->stop;
-		pthread_mutex_unlock(&f->mu);
-		if (stop) {
-			close(fd);
-			break;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		stop = fake_serve(f, fd);
-		if (stop) {
-			/* Like certsrvd: stop listening, then go away. */
-			pthread_mutex_lock(&f->mu);
-			close(f->lfd);
-			f->lfd = -1;
-			f->closed = 1;
-			pthread_mutex_unlock(&f->mu);
-			close(fd);
-			break;
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
 static void fake_start(struct fx *x, enum fake_mode mode)
 {
 	struct fake *f = &x->fake;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	pthread_mutex_lock(&f->mu);
 	f->mode = mode;
-	f->stop = 0;
-	f->closed = 0;
 	f->pings = f->shutdowns = f->others = 0;
 	pthread_mutex_unlock(&f->mu);
-	memcpy(sa.sun_path, x->sock, strlen(x->sock) + 1);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 8), 0);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
-	f->started = 1;
+	assert_int_equal(fakesrv_start(&f->srv, x->sock, fake_serve, f), 0);
 }
 
 static void fake_stop(struct fx *x)
 {
-	struct fake *f = &x->fake;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, closed;
-
-	if (!f->started)
-		return;
-	pthread_mutex_lock(&f->mu);
-	f->stop = 1;
-	closed = f->closed;
-	pthread_mutex_unlock(&f->mu);
-	if (!closed) {
-		memcpy(sa.sun_path, x->sock, strlen(x->sock) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-				shutdown(f->lfd, SHUT_RDWR);
-			close(fd);
-		}
-	}
-	pthread_join(f->thread, NULL);
-	f->started = 0;
-	if (f->lfd >= 0)
-		close(f->lfd);
-	f->lfd = -1;
-	unlink(x->sock);
+	fakesrv_stop(&x->fake.srv);
 }
 
 static unsigned fake_count(struct fx *x, unsigned *field)
@@ -295,13 +211,12 @@ static int fx_setup(void **state)
 
 	if (x == NULL)
 		return -1;
-	x->fake.lfd = -1;
 	pthread_mutex_init(&x->fake.mu, NULL);
 	memcpy(x->dir, "/tmp/test_certadm_restore.XXXXXX",
 	       sizeof("/tmp/test_certadm_restore.XXXXXX"));
-	if (mkdtemp(x->dir) == NULL || realpath(x->dir, x->real) == NULL)
+	if (fakesrv_datadir(x->dir, x->sock, sizeof(x->sock)) < 0 ||
+	    realpath(x->dir, x->real) == NULL)
 		return -1;
-	snprintf(x->sock, sizeof(x->sock), "%s/run/certsrvd.sock", x->dir);
 	snprintf(x->db, sizeof(x->db), "%s/db/ca.db", x->real);
 	snprintf(x->logs, sizeof(x->logs), "%s/logs", x->real);
 	snprintf(x->env, sizeof(x->env), "%s/restore/restore.env", x->real);
@@ -309,9 +224,6 @@ static int fx_setup(void **state)
 	if (mkdir(p, 0700) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s/logs", x->dir);
-	if (mkdir(p, 0700) < 0)
-		return -1;
-	snprintf(p, sizeof(p), "%s/run", x->dir);
 	if (mkdir(p, 0700) < 0)
 		return -1;
 	*state = x;
@@ -325,7 +237,7 @@ static int fx_teardown(void **state)
 
 	fake_stop(x);
 	chmod(x->dir, 0700);
-	r = nftw(x->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	r = fakesrv_rmtree(x->dir);
 	pthread_mutex_destroy(&x->fake.mu);
 	free(x);
 	return r;
