@@ -331,8 +331,9 @@ int restore_complete(struct restore_ctx *c, int32_t status)
 	return r;
 }
 
-/* Give `path` (absolute) to uid:gid when it lies inside the data directory; a path elsewhere is the caller's and stays as it is. A
- * file that is not there is not an error. */
+/* Give `path` (absolute) to uid:gid when it lies inside the data directory;
+ * a path elsewhere is the caller's and stays as it is. A file that is not
+ * there is not an error. */
 static int restore_give(const struct restore_ctx *c, const char *path,
 			uid_t uid, gid_t gid)
 {

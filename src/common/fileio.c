@@ -359,6 +359,16 @@ static int open_component(int dfd, const char *name, int last)
 	return -errno;
 }
 
+/* What may be given away: a directory, or a regular file with one link. */
+static int giveable(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return 0;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return st->st_nlink == 1 ? 0 : -EMLINK;
+}
+
 int fio_give_beneath(const char *datadir, const char *rel, uid_t uid, gid_t gid)
 {
 	char *copy = NULL, *name, *slash;
@@ -389,13 +399,13 @@ int fio_give_beneath(const char *datadir, const char *rel, uid_t uid, gid_t gid)
 		r = dfd;
 		goto out;
 	}
-	if (fstat(dfd, &st) < 0)
+	if (fstat(dfd, &st) < 0) {
 		r = -errno;
-	else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-		r = -EINVAL;
-	else if (S_ISREG(st.st_mode) && st.st_nlink != 1)
-		r = -EMLINK;
-	else if ((st.st_uid != uid || st.st_gid != gid) && fchown(dfd, uid, gid) < 0)
+		goto out;
+	}
+	r = giveable(&st);
+	if (r == 0 && (st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(dfd, uid, gid) < 0)
 		r = -errno;
 out:
 	if (dfd >= 0)
