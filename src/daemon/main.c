@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@
 #include "common/restorereg.h"
 #include "daemon/server.h"
 #include "store/restore.h"
+
+/* Allocations of this size or more are mmap'd (see main). */
+#define DAEMON_MMAP_THRESHOLD (1 << 20)
 
 static void
 logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -415,6 +419,14 @@ main(int argc, char **argv)
 	const char *datadir = parse_args(argc, argv);
 	char keytype[32], *absdir;
 	int lock_fd = -1, sig_fd = -1, r;
+
+	/* Buffers of a megabyte or more (a log generation read whole to be
+	 * checked for a backup, a large changeset) come from mmap and go back
+	 * to the system when freed. glibc otherwise raises its mmap threshold
+	 * after the first such free and keeps later ones in the arena of
+	 * whichever connection thread used them: RSS rose by megabytes with
+	 * every full backup (11 -> 75 MiB in 22 minutes of `make soak`). */
+	(void)mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
 
 	/* Absolute paths everywhere: the backup API hands them to clients. */
 	absdir = realpath(datadir, NULL);
