@@ -1,8 +1,8 @@
 /*
- * fakesrv.c — test-only fake certsrvd listener for the libcertadm unit tests
- * (see fakesrv.h): a Unix-socket accept loop in a thread that hands each
- * connection to the test's serve callback, its idempotent stop, and the
- * temporary data directory helpers.
+ * fakesrv.c — test-only fake certsrvd listener for the unit tests that talk
+ * to a server (see fakesrv.h): a Unix-socket accept loop in a thread that
+ * hands each connection to the test's serve callback, its idempotent stop,
+ * and the temporary data directory helpers.
  *
  * Guarantees: one connection at a time, each with SO_RCVTIMEO 20 s, so a
  * silent client cannot hold the thread for ever; when the callback asks to

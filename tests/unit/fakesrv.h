@@ -1,8 +1,11 @@
 /*
- * fakesrv.h — test-only fake certsrvd listener for the libcertadm unit tests
- * (test_certadm.c, test_certadm_restore.c): a thread that accepts on a Unix
- * socket and hands every connection to the test's own serve callback, plus
- * the temporary data directory helpers those tests share.
+ * fakesrv.h — test-only fake certsrvd listener for the unit tests that talk
+ * to a server (test_certadm.c, test_certadm_restore.c, test_client.c): a
+ * thread that accepts on a Unix socket and hands every connection to the
+ * test's own serve callback, plus the temporary data directory helpers those
+ * tests (and test_fileio.c, for fakesrv_rmtree) share. Linked into every
+ * unit test by the top-level Makefile's generic rule, and into the two
+ * libcertadm tests by lib/lib.mk.
  *
  * Guarantees: connections are served one at a time, in the listener thread,
  * each with a 20 s receive timeout; fakesrv_stop() returns only once the

@@ -1,11 +1,10 @@
 /*
  * test_client.c — unit tests of src/common/client.c: server-name resolution,
- * connection failures, and calls against a small server thread listening on
- * DATADIR/run/certsrvd.sock in a mkdtemp data directory.
+ * connection failures, and calls against a small server (the shared fake
+ * listener fakesrv.c, serving one connection with serve_one below) listening
+ * on DATADIR/run/certsrvd.sock in a mkdtemp data directory.
  */
 #include <errno.h>
-#include <ftw.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -25,26 +23,17 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/proto.h"
+#include "fakesrv.h"
 
 struct fixture {
 	char dir[64];
 	char sock[128];
-	int lfd;
-	pthread_t thread;
-	int started;
+	struct fakesrv srv;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /*
- * The test server: one connection, one reply per request, by type:
+ * The fakesrv callback: serves one connection, then stops listening; one
+ * reply per request, by type:
  *   PING     -> OK with PT_COUNT = the request id it saw
  *   DENY     -> error CS_E_DENIED "nope"
  *   STATUS   -> error -EACCES without PT_MESSAGE
@@ -52,16 +41,12 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
  *   REVOKE   -> a reply of type PROTO_PING (not a reply type)
  *   SHUTDOWN -> closes the connection without replying
  */
-static void *server_main(void *arg)
+static int serve_one(void *arg, int fd)
 {
-	struct fixture *f = arg;
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct proto_hdr h;
-	int fd;
 
-	fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return NULL;
+	(void)arg;
 	while (proto_recv(fd, &h, &in) == 0) {
 		if (h.type == PROTO_SHUTDOWN)
 			break;
@@ -87,68 +72,41 @@ static void *server_main(void *arg)
 		if (proto_finish(&out) < 0 || proto_send(fd, &out) < 0)
 			break;
 	}
-	close(fd);
 	buf_release(&in);
 	buf_release(&out);
-	return NULL;
+	return 1;
 }
 
+/* A data directory with an empty run/; no server yet (the struct is zeroed,
+ * so teardown may stop it either way). */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char run[96];
 
 	if (f == NULL)
 		return -1;
-	f->lfd = -1;
 	memcpy(f->dir, "/tmp/test_client.XXXXXX", sizeof("/tmp/test_client.XXXXXX"));
-	if (mkdtemp(f->dir) == NULL)
-		goto fail;
-	snprintf(run, sizeof(run), "%s/run", f->dir);
-	snprintf(f->sock, sizeof(f->sock), "%s/run/certsrvd.sock", f->dir);
-	if (mkdir(run, 0700) < 0)
-		goto fail;
+	if (fakesrv_datadir(f->dir, f->sock, sizeof(f->sock)) < 0) {
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
-fail:
-	free(f);
-	return -1;
 }
 
 /* Listen at DATADIR/run/certsrvd.sock and start the server thread. */
 static void start_server(struct fixture *f)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 4), 0);
-	assert_int_equal(pthread_create(&f->thread, NULL, server_main, f), 0);
-	f->started = 1;
+	assert_int_equal(fakesrv_start(&f->srv, f->sock, serve_one, NULL), 0);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, r;
+	int r;
 
-	if (f->started) {
-		/* Unblock accept() if the test never connected. */
-		memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-				shutdown(fd, SHUT_RDWR);
-			close(fd);
-		}
-		pthread_join(f->thread, NULL);
-	}
-	if (f->lfd >= 0)
-		close(f->lfd);
-	r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fakesrv_stop(&f->srv);
+	r = fakesrv_rmtree(f->dir);
 	free(f);
 	return r;
 }

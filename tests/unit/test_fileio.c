@@ -1,11 +1,10 @@
 /*
  * test_fileio.c — unit tests of src/common/fileio.c on real files in a
- * mkdtemp directory (one per test, removed afterwards).
+ * mkdtemp directory (one per test, removed afterwards with fakesrv_rmtree).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,19 +18,11 @@
 #include <cmocka.h>
 
 #include "common/fileio.h"
+#include "fakesrv.h"
 
 struct fixture {
 	char dir[64];
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -51,7 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int r = fakesrv_rmtree(f->dir);
 
 	free(f);
 	return r;
