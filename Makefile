@@ -85,9 +85,8 @@ $(B)/certsrv: $(call obj,$(CLI_SRC)) $(STORE_A) $(CA_A) $(COMMON_A) \
 	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(B)/libcertadm.so%,$^) $(LIBS) \
 		-L$(B) -lcertadm -Wl,-rpath,'$$ORIGIN'
 
-# Unit tests link every internal archive; daemon objects except main.o and
-# the test-only fake certsrvd listener (tests/unit/fakesrv.c) are available
-# to tests that need them.
+# Unit tests link every internal archive, the daemon objects except main.o,
+# and the test-only fake certsrvd listener (tests/unit/fakesrv.c).
 DAEMON_LIB_OBJ := $(call obj,$(filter-out src/daemon/main.c,$(DAEMON_SRC)))
 $(B)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(STORE_A) $(CA_A) $(COMMON_A) \
 		   $(call obj,tests/unit/fakesrv.c)
