@@ -343,7 +343,11 @@ static int restore_give(const struct restore_ctx *c, const char *path,
 	if (path == NULL || strncmp(path, c->datadir, n) != 0 || path[n] != '/')
 		return 0;
 	r = fio_give_beneath(c->datadir, path + n + 1, uid, gid);
-	return r == -ENOENT ? 0 : r;
+	if (r == -ENOENT)
+		return 0;
+	/* A symbolic link on the way, other hard links, a "." or "..":
+	 * root will not hand it over (E_ACCESSDENIED, not a bad argument). */
+	return r == -ELOOP || r == -EMLINK || r == -EINVAL ? -EACCES : r;
 }
 
 /* The logs gen_low..gen_high of a registered log directory. */

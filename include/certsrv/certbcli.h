@@ -735,8 +735,8 @@ CertSrvRestoreRegisterComplete(HCSBC hbc, HRESULT hrRestoreState);
  * inside the data directory: DATADIR/restore, restore.env, and the
  * registered database image and logs that lie inside the data directory
  * (paths are followed without symbolic links; a file with other hard links
- * is refused). Registered files elsewhere stay as they are: certsrvd must
- * be able to read them.
+ * is refused with E_ACCESSDENIED, the registration still ended). Registered
+ * files elsewhere stay as they are: certsrvd must be able to read them.
  * After the CA has recovered, take a new FULL backup: sets from before the
  * restore cannot be combined with sets from after it.
  * Errors: E_INVALIDARG (hbc not a restore handle; not freed then); the

@@ -1212,6 +1212,82 @@ static void test_locations_restore_handle(void **state)
 	free(link16);
 }
 
+/* dir/rel is owned by uid, group uid (the hand-over tests use 65534:65534). */
+static void assert_owner(const char *dir, const char *rel, uid_t uid)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	join(path, sizeof(path), dir, rel);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+	assert_int_equal(st.st_gid, (gid_t)uid);
+}
+
+/* Make dir/rel as root with a byte in it. */
+static void root_file(const char *dir, const char *rel)
+{
+	char path[PATH_MAX + 64];
+
+	join(path, sizeof(path), dir, rel);
+	assert_int_equal(fio_write_atomic(path, "x", 1, 0600), 0);
+}
+
+/* Root restoring into a data directory that belongs to another user (the
+ * service user certsrvd runs as): End gives what the restore placed inside
+ * the data directory to that user. */
+static void test_end_gives_to_owner(void **state)
+{
+	struct fx *x = *state;
+	HCSBC h = NULL;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chown(x->dir, 65534, 65534), 0);
+	root_file(x->dir, "/db/ca.db");
+	root_file(x->dir, "/logs/ca00000001.log");
+	root_file(x->dir, "/logs/ca00000002.log");
+	assert_hr(CertSrvRestorePrepare(x->dir, CSRESTORE_TYPE_FULL, &h), S_OK);
+	assert_hr(reg_full8(x, h, 1, 2), S_OK);
+	assert_hr(CertSrvRestoreRegisterComplete(h, S_OK), S_OK);
+	assert_owner(x->dir, "/restore/restore.env", 0);
+	assert_hr(CertSrvRestoreEnd(h), S_OK);
+	assert_owner(x->dir, "/restore", 65534);
+	assert_owner(x->dir, "/restore/restore.env", 65534);
+	assert_owner(x->dir, "/db/ca.db", 65534);
+	assert_owner(x->dir, "/logs", 65534);
+	assert_owner(x->dir, "/logs/ca00000001.log", 65534);
+	assert_owner(x->dir, "/logs/ca00000002.log", 65534);
+}
+
+/* A registered file with another hard link (here to a root file outside
+ * the registration) is not given away: E_ACCESSDENIED, both links stay
+ * root's, the registration is still ended. */
+static void test_end_refuses_linked_file(void **state)
+{
+	struct fx *x = *state;
+	char a[PATH_MAX + 64], b[PATH_MAX + 64];
+	struct restore_state st;
+	HCSBC h = NULL;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chown(x->dir, 65534, 65534), 0);
+	root_file(x->dir, "/db/ca.db");
+	root_file(x->dir, "/secret");
+	join(a, sizeof(a), x->dir, "/secret");
+	join(b, sizeof(b), x->dir, "/logs/ca00000001.log");
+	assert_int_equal(link(a, b), 0);
+	assert_hr(CertSrvRestorePrepare(x->dir, CSRESTORE_TYPE_FULL, &h), S_OK);
+	assert_hr(reg_full8(x, h, 1, 1), S_OK);
+	assert_hr(CertSrvRestoreRegisterComplete(h, S_OK), S_OK);
+	assert_hr(CertSrvRestoreEnd(h), E_ACCESSDENIED);
+	assert_owner(x->dir, "/secret", 0);
+	load(x, &st);
+	assert_int_equal(st.ended, 1);
+	restorereg_release(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1225,6 +1301,8 @@ int main(void)
 		T(test_end_without_registrations),
 		T(test_continue_later),
 		T(test_map_elsewhere),
+		T(test_end_gives_to_owner),
+		T(test_end_refuses_linked_file),
 		T(test_bad_arguments),
 		T(test_save_failure),
 		T(test_registration_limit),
